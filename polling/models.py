@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +20,9 @@ class Area(models.Model):
     """
 
     mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="areas")
-    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
     name = models.CharField(_("name"), max_length=200)
     depth = models.PositiveSmallIntegerField(_("level"), help_text=_("1 = the largest level"))
     path = models.CharField(_("path"), max_length=1000)
@@ -28,7 +31,9 @@ class Area(models.Model):
         ordering = ["path"]
         verbose_name = _("area")
         verbose_name_plural = _("areas")
-        constraints = [models.UniqueConstraint(fields=["mission", "path"], name="area_path_unique_in_mission")]
+        constraints = [
+            models.UniqueConstraint(fields=["mission", "path"], name="area_path_unique_in_mission")
+        ]
         indexes = [models.Index(fields=["mission", "depth", "name"], name="area_mission_depth_name")]
 
     def __str__(self) -> str:
@@ -73,7 +78,8 @@ class PollingStation(models.Model):
                 name="station_latitude_range",
             ),
             models.CheckConstraint(
-                condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180, longitude__lte=180),
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
                 name="station_longitude_range",
             ),
         ]
@@ -107,3 +113,348 @@ class StationUpload(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# ---------------------------------------------------------------------------
+# Checklists: what observers answer. A checklist has versions; a version's
+# questions never change once a visit has been filed against it (editing then
+# makes a new version). Questions keep their `code` across versions, and
+# results are compared by code.
+# ---------------------------------------------------------------------------
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
+    _("Use up to 40 letters, digits, dots, hyphens and underscores, starting with a letter or digit."),
+)
+
+
+class Checklist(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="checklists")
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("open for filing"), default=True)
+    current_version = models.ForeignKey(
+        "ChecklistVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists")
+        constraints = [
+            models.UniqueConstraint(fields=["mission", "code"], name="checklist_code_unique_in_mission")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChecklistVersion(models.Model):
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["checklist", "-number"]
+        verbose_name = _("checklist version")
+        verbose_name_plural = _("checklist versions")
+        constraints = [
+            models.UniqueConstraint(fields=["checklist", "number"], name="checklist_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.checklist} v{self.number}"
+
+    @property
+    def has_visits(self) -> bool:
+        return self.visits.exists()
+
+    def definition(self) -> dict:
+        """The version as the filing page and the server validator see it (plain JSON types)."""
+        questions = self.questions.prefetch_related("options").select_related("show_if_question")
+        return {
+            "checklist": self.checklist.code,
+            "name": self.checklist.name,
+            "version": self.number,
+            "version_id": self.pk,
+            "questions": [q.definition() for q in questions],
+        }
+
+
+class Question(models.Model):
+    class Type(models.TextChoices):
+        YES_NO = "yes_no", _("Yes / no")
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        NUMBER = "number", _("Number")
+        TEXT = "text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+        TIME = "time", _("Time")
+        RATING = "rating", _("Rating")
+
+    CHOICE_TYPES = frozenset({Type.YES_NO, Type.SINGLE, Type.MULTIPLE, Type.RATING})
+
+    version = models.ForeignKey(ChecklistVersion, on_delete=models.CASCADE, related_name="questions")
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
+    section = models.CharField(_("section"), max_length=200, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    text = models.TextField(_("question"))
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices)
+    required = models.BooleanField(_("required"), default=False)
+    help_text = models.TextField(_("help text"), blank=True)
+    min_value = models.DecimalField(_("minimum"), max_digits=12, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(_("maximum"), max_digits=12, decimal_places=2, null=True, blank=True)
+    show_if_question = models.ForeignKey(
+        "self",
+        verbose_name=_("show only if question"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dependents",
+    )
+    show_if_value = models.CharField(_("has the answer"), max_length=100, blank=True)
+    finding_none = models.TextField(
+        _("statement when no visit reported a flagged answer"),
+        blank=True,
+        help_text=_("e.g. The Mission did not identify any campaign materials in the polling stations."),
+    )
+    finding_some = models.TextField(
+        _("statement when some visits did"),
+        blank=True,
+        help_text=_("Placeholders: {count}, {total}, {percent}."),
+    )
+
+    class Meta:
+        ordering = ["version", "order", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="question_code_unique_in_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}. {self.text}"
+
+    @property
+    def has_options(self) -> bool:
+        return self.type in self.CHOICE_TYPES
+
+    def definition(self) -> dict:
+        return {
+            "code": self.code,
+            "section": self.section,
+            "text": self.text,
+            "type": self.type,
+            "required": self.required,
+            "help_text": self.help_text,
+            "min": float(self.min_value) if self.min_value is not None else None,
+            "max": float(self.max_value) if self.max_value is not None else None,
+            "show_if": (
+                {"question": self.show_if_question.code, "equals": self.show_if_value}
+                if self.show_if_question_id
+                else None
+            ),
+            "options": [o.definition() for o in self.options.all()],
+        }
+
+
+class Option(models.Model):
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        SERIOUS = "serious", _("Serious")
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    order = models.PositiveIntegerField(_("order"), default=0)
+    value = models.CharField(_("value"), max_length=100)
+    label = models.CharField(_("label"), max_length=500)
+    flagged = models.BooleanField(_("flagged as an irregularity"), default=False)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, blank=True)
+    negative = models.BooleanField(
+        _("negative assessment"), default=False, help_text=_("For ratings: counts as a negative assessment.")
+    )
+
+    class Meta:
+        ordering = ["question", "order", "pk"]
+        verbose_name = _("answer option")
+        verbose_name_plural = _("answer options")
+        constraints = [
+            models.UniqueConstraint(fields=["question", "value"], name="option_value_unique_in_question")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def definition(self) -> dict:
+        return {
+            "value": self.value,
+            "label": self.label,
+            "flagged": self.flagged,
+            "severity": self.severity,
+            "negative": self.negative,
+        }
+
+
+# ---------------------------------------------------------------------------
+# Election day: visits, their answers and history, incidents.
+# ---------------------------------------------------------------------------
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    OFFLINE = "offline", _("Sent after being offline")
+    IMPORT = "import", _("Bulk import")
+    BUNDLE = "bundle", _("Mission bundle")
+    ADMIN = "admin", _("Administration")
+
+
+class Assessment(models.TextChoices):
+    VERY_GOOD = "very_good", _("Very good")
+    GOOD = "good", _("Good")
+    BAD = "bad", _("Bad")
+    VERY_BAD = "very_bad", _("Very bad")
+
+
+class Visit(models.Model):
+    class Review(models.TextChoices):
+        PENDING = "pending", _("Not reviewed")
+        REVIEWED = "reviewed", _("Reviewed")
+        FOLLOW_UP = "follow_up", _("Flagged for follow-up")
+
+    # Generated by the browser when the form is opened: submitting twice cannot make two visits.
+    uuid = models.UUIDField(unique=True)
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="visits")
+    checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="visits")
+    station = models.ForeignKey(PollingStation, on_delete=models.PROTECT, related_name="visits")
+    observer = models.ForeignKey("missions.Member", on_delete=models.PROTECT, related_name="visits")
+    team = models.ForeignKey(
+        "missions.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="visits"
+    )
+    arrived_at = models.DateTimeField(_("arrival"))
+    departed_at = models.DateTimeField(_("departure"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    assessment = models.CharField(
+        _("overall assessment"), max_length=10, choices=Assessment.choices, blank=True
+    )
+    # SHA-256 of the canonical submitted content: the same UUID with other content is a conflict.
+    content_hash = models.CharField(max_length=64)
+    revision = models.PositiveIntegerField(default=1)
+    review_status = models.CharField(max_length=10, choices=Review.choices, default=Review.PENDING)
+    review_comment = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-arrived_at"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        indexes = [
+            models.Index(fields=["mission", "team"], name="visit_mission_team"),
+            models.Index(fields=["mission", "station"], name="visit_mission_station"),
+            models.Index(fields=["mission", "arrived_at"], name="visit_mission_arrived"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(departed_at__isnull=True)
+                | models.Q(departed_at__gte=models.F("arrived_at")),
+                name="visit_departure_after_arrival",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station} @ {self.arrived_at:%Y-%m-%d %H:%M}"
+
+
+class Answer(models.Model):
+    """One answer; a multiple-choice answer is one row per chosen option.
+
+    Choice answers point at their option so results are counted with one GROUP BY;
+    numbers go to `number`, text and times to `text`.
+    """
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    option = models.ForeignKey(
+        Option, on_delete=models.PROTECT, null=True, blank=True, related_name="answers"
+    )
+    number = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        indexes = [models.Index(fields=["question", "option"], name="answer_question_option")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit", "question", "option"],
+                name="answer_option_once",
+                condition=models.Q(option__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["visit", "question"],
+                name="answer_value_once",
+                condition=models.Q(option__isnull=True),
+            ),
+        ]
+
+
+class VisitRevision(models.Model):
+    """Every saved state of a visit: who, when, through which channel, and what changed."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    content = models.JSONField(help_text="The visit's full content after this change.")
+    changes = models.JSONField(default=dict, help_text="field/question -> [before, after]")
+
+    class Meta:
+        ordering = ["visit", "number"]
+        constraints = [models.UniqueConstraint(fields=["visit", "number"], name="visit_revision_unique")]
+
+
+class Incident(models.Model):
+    class Category(models.TextChoices):
+        VIOLENCE = "violence", _("Violence or intimidation")
+        OBSTRUCTION = "obstruction", _("Observers obstructed")
+        BALLOT_STUFFING = "ballot_stuffing", _("Ballot stuffing")
+        MULTIPLE_VOTING = "multiple_voting", _("Multiple voting")
+        VOTE_BUYING = "vote_buying", _("Vote buying")
+        CAMPAIGNING = "campaigning", _("Campaigning near the station")
+        UNAUTHORISED_PERSONS = "unauthorised_persons", _("Unauthorised persons present")
+        PROCEDURE = "procedure", _("Serious procedural violation")
+        OTHER = "other", _("Other")
+
+    uuid = models.UUIDField(unique=True)
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="incidents")
+    station = models.ForeignKey(PollingStation, on_delete=models.PROTECT, related_name="incidents")
+    visit = models.ForeignKey(
+        Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
+    observer = models.ForeignKey("missions.Member", on_delete=models.PROTECT, related_name="incidents")
+    team = models.ForeignKey(
+        "missions.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
+    occurred_at = models.DateTimeField(_("time"))
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+    description = models.TextField(_("description"))
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [models.Index(fields=["mission", "created_at"], name="incident_mission_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} @ {self.station}"

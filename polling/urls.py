@@ -1,6 +1,6 @@
 from django.urls import path
 
-from polling import views
+from polling import checklist_urls, views, visit_urls
 
 app_name = "polling"
 
@@ -11,3 +11,6 @@ urlpatterns = [
     # Station codes may contain slashes (Nigeria: 01/02/03/004), so this one comes last.
     path("m/<slug:code>/stations/<path:station>/", views.station_detail, name="station_detail"),
 ]
+
+# Checklists (secretariat) and election-day filing (observers) keep their routes in their own modules.
+urlpatterns += checklist_urls.urlpatterns + visit_urls.urlpatterns
