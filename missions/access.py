@@ -51,7 +51,9 @@ def get_mission_for(user, code: str, *, write: bool = False) -> MissionAccess:
 
 def get_team_for(access: MissionAccess, team_uuid, *, write: bool = False) -> Team:
     """A team of the mission; observers and team leaders see only their own team."""
-    team = get_object_or_404(Team.objects.select_related("leader__user"), mission=access.mission, uuid=team_uuid)
+    team = get_object_or_404(
+        Team.objects.select_related("leader__user"), mission=access.mission, uuid=team_uuid
+    )
     if write and not access.can_change_setup:
         raise PermissionDenied(_("Your role in this mission may not change its teams."))
     if not access.sees_all_teams and access.member.team_id != team.pk:

@@ -130,9 +130,13 @@ class Mission(models.Model):
         errors = {}
         if self.observation_start and self.observation_end and self.observation_end < self.observation_start:
             errors["observation_end"] = _("The observation period cannot end before it starts.")
-        if self.election_date and self.observation_start and self.observation_end:
-            if not (self.observation_start <= self.election_date <= self.observation_end):
-                errors["election_date"] = _("The election date must fall within the observation period.")
+        if (
+            self.election_date
+            and self.observation_start
+            and self.observation_end
+            and not (self.observation_start <= self.election_date <= self.observation_end)
+        ):
+            errors["election_date"] = _("The election date must fall within the observation period.")
         levels = self.area_levels or []
         if self.statement_level and levels and self.statement_level > len(levels):
             errors["statement_level"] = _("The statement level must be one of the mission's area levels.")

@@ -13,7 +13,9 @@ PASSWORD = "correct-horse-battery-42"
 
 def make_user(email: str | None = None, *, name: str = "", password: str = PASSWORD, **extra) -> User:
     n = next(_seq)
-    return User.objects.create_user(email=email or f"user{n}@example.org", password=password, name=name or f"User {n}", **extra)
+    return User.objects.create_user(
+        email=email or f"user{n}@example.org", password=password, name=name or f"User {n}", **extra
+    )
 
 
 def make_mission(code: str | None = None, **fields) -> Mission:
@@ -34,8 +36,18 @@ def make_mission(code: str | None = None, **fields) -> Mission:
     return Mission.objects.create(**defaults)
 
 
-def make_member(mission: Mission, role: str = Role.OBSERVER, *, user: User | None = None, team: Team | None = None, country: str = "", **extra) -> Member:
-    return Member.objects.create(mission=mission, user=user or make_user(), role=role, team=team, country=country, **extra)
+def make_member(
+    mission: Mission,
+    role: str = Role.OBSERVER,
+    *,
+    user: User | None = None,
+    team: Team | None = None,
+    country: str = "",
+    **extra,
+) -> Member:
+    return Member.objects.create(
+        mission=mission, user=user or make_user(), role=role, team=team, country=country, **extra
+    )
 
 
 def make_team(mission: Mission, name: str | None = None, **extra) -> Team:
@@ -54,11 +66,15 @@ def make_area(mission: Mission, path: str) -> Area:
     return parent
 
 
-def make_station(mission: Mission, code: str | None = None, *, area: Area | str | None = None, **extra) -> PollingStation:
+def make_station(
+    mission: Mission, code: str | None = None, *, area: Area | str | None = None, **extra
+) -> PollingStation:
     if isinstance(area, str):
         area = make_area(mission, area)
     n = next(_seq)
-    return PollingStation.objects.create(mission=mission, code=code or f"PS-{n}", name=extra.pop("name", f"School {n}"), area=area, **extra)
+    return PollingStation.objects.create(
+        mission=mission, code=code or f"PS-{n}", name=extra.pop("name", f"School {n}"), area=area, **extra
+    )
 
 
 def make_meeting(mission: Mission, **fields) -> Meeting:
