@@ -1,0 +1,20 @@
+# Observa web app and Celery worker image (the same image runs both).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+RUN pip install "." && useradd --create-home --uid 1000 observa
+COPY . .
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime \
+    DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+ && mkdir -p /data/media && chown -R observa /data
+
+USER observa
+ENV MEDIA_ROOT=/data/media
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
