@@ -54,7 +54,7 @@ lint: install
 
 check: install
 	$(BIN)/python manage.py check
-	DJANGO_DEBUG=false DJANGO_SECRET_KEY=check-only-$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=check-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	  DJANGO_ALLOWED_HOSTS=observa.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
