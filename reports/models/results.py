@@ -1,0 +1,3 @@
+"""Pre-aggregated result counts and export jobs."""
+
+__all__: list[str] = []

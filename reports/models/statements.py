@@ -1,0 +1,3 @@
+"""Statements, their approval, renders and signing keys."""
+
+__all__: list[str] = []
