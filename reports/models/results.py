@@ -20,7 +20,15 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Export", "ResultCount", "ResultCoverage", "ResultKey", "ResultState", "ResultStationCount", "ResultVisit"]
+__all__ = [
+    "Export",
+    "ResultCount",
+    "ResultCoverage",
+    "ResultKey",
+    "ResultState",
+    "ResultStationCount",
+    "ResultVisit",
+]
 
 
 class ResultKey(models.Model):
@@ -54,7 +62,8 @@ class ResultKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["mission", "kind", "checklist_code", "question_code", "value"], name="result_key_unique"
+                fields=["mission", "kind", "checklist_code", "question_code", "value"],
+                name="result_key_unique",
             )
         ]
 
@@ -88,6 +97,9 @@ class ResultCount(models.Model):
         ]
         indexes = [models.Index(fields=["mission", "dim", "group_id"], name="result_count_slice")]
 
+    def __str__(self) -> str:
+        return f"{self.key_id} {self.dim}{self.group_id}: {self.visits} visits, {self.stations} stations"
+
 
 class ResultStationCount(models.Model):
     """Visits per (key, station, team): turns visit counts into distinct-station counts."""
@@ -100,9 +112,14 @@ class ResultStationCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["key", "station_id", "team_id"], name="result_station_count_unique"),
+            models.UniqueConstraint(
+                fields=["key", "station_id", "team_id"], name="result_station_count_unique"
+            ),
         ]
         indexes = [models.Index(fields=["mission", "station_id"], name="result_station_mission")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} station {self.station_id} team {self.team_id}: {self.visits}"
 
 
 class ResultVisit(models.Model):
@@ -119,6 +136,9 @@ class ResultVisit(models.Model):
     class Meta:
         indexes = [models.Index(fields=["mission"], name="result_visit_mission")]
 
+    def __str__(self) -> str:
+        return f"visit {self.visit_id} r{self.revision}"
+
 
 class ResultCoverage(models.Model):
     """Planned stations, and how many of them were visited, per slice (recomputed each refresh)."""
@@ -133,6 +153,9 @@ class ResultCoverage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["mission", "dim", "group_id"], name="result_coverage_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.dim}{self.group_id}: {self.planned_visited}/{self.planned}"
 
 
 class ResultState(models.Model):
@@ -190,7 +213,12 @@ class Export(models.Model):
     )
     # Team leaders export their own team only; None means the whole mission.
     team = models.ForeignKey(
-        "missions.Team", verbose_name=_("team"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "missions.Team",
+        verbose_name=_("team"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # For the results table: break down by this area level (1 = largest), or by team when 0.
     breakdown = models.SmallIntegerField(null=True, blank=True)

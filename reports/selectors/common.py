@@ -1,0 +1,194 @@
+"""Pieces shared by the live selectors and the dashboard's pre-aggregated readers.
+
+Both paths reduce the database to the same small dictionaries of counts (`Counts`,
+`StationCounts`) and hand them to the same builders, so the dashboard and the
+statement cannot word or round a figure differently.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Aggregate, CharField, FloatField, Func
+
+from missions.models import AREA_LEVEL_SEPARATOR
+from polling.models import Question
+from reports.selectors.meta import QuestionMeta
+from reports.selectors.types import (
+    Figure,
+    Finding,
+    FlaggedOption,
+    GroupResult,
+    NumberSummary,
+    OptionResult,
+    QuestionResult,
+    Share,
+)
+
+QKey = tuple[str, str]  # (checklist code, question code)
+MEDIAN_QUANTUM = Decimal("0.001")
+
+
+class Median(Aggregate):
+    """percentile_cont(0.5): the middle value, or the mean of the two middle values."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class AncestorPath(Func):
+    """The path of an area's ancestor at `depth` (or the area itself), NULL if the area is shallower."""
+
+    output_field = CharField()
+
+    def __init__(self, expression, depth: int):
+        super().__init__(expression)
+        self.depth = int(depth)
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        arr = f"string_to_array({sql}, %s)"
+        return (
+            f"(CASE WHEN array_length({arr}, 1) >= {self.depth} "
+            f"THEN array_to_string(({arr})[1:{self.depth}], %s) END)",
+            [*params, AREA_LEVEL_SEPARATOR, *params, AREA_LEVEL_SEPARATOR, AREA_LEVEL_SEPARATOR],
+        )
+
+
+def to_decimal(value) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(MEDIAN_QUANTUM)
+
+
+def median_from_histogram(pairs: list[tuple[Decimal, int]]) -> Decimal | None:
+    """The percentile_cont(0.5) of values given as (value, how many times), sorted by value."""
+    total = sum(n for _, n in pairs)
+    if not total:
+        return None
+    lo_rank, hi_rank = (total + 1) // 2, total // 2 + 1  # 1-based ranks of the middle value(s)
+    lo = hi = None
+    seen = 0
+    for value, n in pairs:
+        seen += n
+        if lo is None and seen >= lo_rank:
+            lo = value
+        if seen >= hi_rank:
+            hi = value
+            break
+    return to_decimal((Decimal(lo) + Decimal(hi)) / 2)
+
+
+@dataclass
+class Counts:
+    """Visits per question, option, ... with an optional group (area path or team uuid); None = overall."""
+
+    answered: dict = field(default_factory=lambda: defaultdict(int))  # (cl, q, g) -> visits
+    negative: dict = field(default_factory=lambda: defaultdict(int))  # (cl, q, g) -> visits
+    options: dict = field(default_factory=lambda: defaultdict(int))  # (cl, q, value, g) -> visits
+    numbers: dict = field(default_factory=dict)  # (cl, q, g) -> NumberSummary
+
+
+@dataclass
+class StationCounts:
+    """Distinct stations per question (answered / any flagged) and per flagged option, and who reported."""
+
+    answered: dict = field(default_factory=lambda: defaultdict(int))  # (cl, q) -> stations
+    flagged: dict = field(default_factory=lambda: defaultdict(int))  # (cl, q) -> stations
+    options: dict = field(default_factory=lambda: defaultdict(int))  # (cl, q, value) -> stations
+    uuids: dict = field(default_factory=dict)  # (cl, q) or (cl, q, value) -> tuple of visit uuids
+
+
+def _group_result(meta: QuestionMeta, counts: Counts, g, key: str, label: str) -> GroupResult:
+    answered = counts.answered.get((meta.checklist_code, meta.code, g), 0)
+    options = [
+        OptionResult(
+            o.value,
+            o.label,
+            o.flagged,
+            o.severity,
+            o.negative,
+            Share(counts.options.get((meta.checklist_code, meta.code, o.value, g), 0), answered),
+        )
+        for o in meta.options
+    ]
+    numbers = None
+    if meta.type == Question.Type.NUMBER:
+        numbers = counts.numbers.get((meta.checklist_code, meta.code, g), NumberSummary(0, None, None, None))
+    negative = None
+    if meta.type == Question.Type.RATING or any(o.negative for o in meta.options):
+        negative = Share(counts.negative.get((meta.checklist_code, meta.code, g), 0), answered)
+    return GroupResult(key, label, answered, options, numbers, negative)
+
+
+def build_question_results(
+    metas: list[QuestionMeta],
+    counts: Counts,
+    groups: list[tuple[str, str]] | None = None,
+    breakdown_by: str = "",
+) -> list[QuestionResult]:
+    """One QuestionResult per question; `groups` is [(key, label)] for the breakdown, in display order."""
+    results = []
+    for meta in metas:
+        overall = _group_result(meta, counts, None, "", "")
+        breakdown = [_group_result(meta, counts, key, key, label) for key, label in (groups or [])]
+        results.append(
+            QuestionResult(
+                checklist_code=meta.checklist_code,
+                checklist_name=meta.checklist_name,
+                code=meta.code,
+                text=meta.text,
+                type=meta.type,
+                section=meta.section,
+                answered=overall.answered,
+                options=overall.options,
+                numbers=overall.numbers,
+                negative=overall.negative,
+                breakdown=breakdown,
+                breakdown_by=breakdown_by,
+            )
+        )
+    return results
+
+
+def build_findings(metas: list[QuestionMeta], sc: StationCounts) -> list[Finding]:
+    """Questions with flagged options, each flagged option with the distinct stations that reported it."""
+    findings = []
+    for meta in metas:
+        if not meta.has_flagged:
+            continue
+        key = meta.key
+        total = sc.answered.get(key, 0)
+        options = [
+            FlaggedOption(
+                o.value,
+                o.label,
+                o.severity,
+                Figure(sc.options.get((*key, o.value), 0), total, sc.uuids.get((*key, o.value), ())),
+            )
+            for o in meta.options
+            if o.flagged
+        ]
+        findings.append(
+            Finding(
+                checklist_code=meta.checklist_code,
+                question_code=meta.code,
+                text=meta.text,
+                severity=meta.severity,
+                figure=Figure(sc.flagged.get(key, 0), total, sc.uuids.get(key, ())),
+                options=options,
+                finding_none=meta.finding_none,
+                finding_some=meta.finding_some,
+            )
+        )
+    return findings
+
+
+def area_label(path: str | None) -> str:
+    if not path:
+        return ""
+    return path.rsplit(AREA_LEVEL_SEPARATOR, 1)[-1]
