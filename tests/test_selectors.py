@@ -17,11 +17,9 @@ Flags: Q1=no minor, Q2=no serious, Q3 ballots minor, Q3 seals serious. S5 (South
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from types import SimpleNamespace
 
 import pytest
 
-from missions.models import Role
 from polling.models import Incident
 from reports.selectors import (
     Share,
@@ -31,99 +29,12 @@ from reports.selectors import (
     question_results,
     serious_irregularities,
 )
-from tests.factories import make_member, make_station, make_team
-from tests.results_helpers import RATING, YES_NO, add_version, at, file_visit, make_checklist, make_incident
-
-MINOR = {"flagged": True, "severity": "minor"}
-SERIOUS = {"flagged": True, "severity": "serious"}
-
-
-def v1_questions():
-    return [
-        {
-            "code": "Q1",
-            "type": "yes_no",
-            "text": "Did it open on time?",
-            "options": [("yes", "Yes"), ("no", "No", MINOR)],
-            "finding_none": "All stations opened on time.",
-            "finding_some": "Late in {count} of {total} ({percent}%).",
-        },
-        {"code": "Q7", "type": "yes_no", "options": YES_NO, "show_if": ("Q1", "no")},
-        {"code": "Q2", "type": "single", "options": [("yes", "Sealed"), ("no", "Not sealed", SERIOUS)]},
-        {
-            "code": "Q3",
-            "type": "multiple",
-            "options": [("ballots", "Ballots", MINOR), ("seals", "Seals", SERIOUS), ("none", "Nothing")],
-        },
-        {"code": "Q4", "type": "number"},
-        {"code": "Q5", "type": "rating", "options": RATING},
-        {"code": "Q6", "type": "text"},
-    ]
-
-
-def v2_questions():
-    qs = [q for q in v1_questions() if q["code"] != "Q6"]
-    qs[0] = {**qs[0], "text": "Did the station open at 7:00?"}
-    qs[2] = {**qs[2], "options": [("yes", "Ballot box sealed"), ("no", "Ballot box not sealed", SERIOUS)]}
-    return [*qs, {"code": "Q8", "type": "yes_no", "options": YES_NO}]
+from tests.results_helpers import at, build_small, make_incident
 
 
 @pytest.fixture
 def small(mission):
-    t1, t2 = make_team(mission, "Team 1"), make_team(mission, "Team 2")
-    s = {
-        n: make_station(mission, f"S{n}", area=path)
-        for n, path in [
-            (1, "North > A"),
-            (2, "North > A"),
-            (3, "North > B"),
-            (4, "South > C"),
-            (5, "South > C"),
-        ]
-    }
-    t1.stations.set([s[1], s[2], s[3]])
-    t2.stations.set([s[4], s[5]])
-    o1 = make_member(mission, Role.OBSERVER, team=t1)
-    o2 = make_member(mission, Role.OBSERVER, team=t2)
-    idle = make_member(mission, Role.OBSERVER, team=t2)
-    make_member(mission, Role.HEAD_OF_MISSION)  # does not file: never "without visits"
-    checklist = make_checklist(mission, "opening", questions=v1_questions())
-    v1 = checklist.current_version
-    v2 = add_version(checklist, v2_questions())
-    visits = {
-        1: file_visit(
-            v1,
-            s[1],
-            o1,
-            arrived="06:50",
-            answers={"Q1": "yes", "Q2": "yes", "Q3": ["none"], "Q4": 10, "Q5": "very_good", "Q6": "fine"},
-        ),
-        2: file_visit(
-            v1,
-            s[1],
-            o1,
-            arrived="07:20",
-            answers={"Q1": "no", "Q7": "yes", "Q2": "no", "Q3": ["ballots", "seals"], "Q4": 20, "Q5": "bad"},
-        ),
-        3: file_visit(
-            v2,
-            s[2],
-            o1,
-            arrived="07:40",
-            answers={"Q1": "yes", "Q2": "yes", "Q3": ["ballots"], "Q4": 30, "Q5": "good", "Q8": "no"},
-        ),
-        4: file_visit(
-            v2, s[4], o2, arrived="08:10", answers={"Q1": "no", "Q7": "no", "Q3": ["none"], "Q5": "very_bad"}
-        ),
-        5: file_visit(
-            v2,
-            s[3],
-            o1,
-            arrived="08:30",
-            answers={"Q1": "yes", "Q2": "yes", "Q3": ["seals"], "Q4": 25, "Q5": "good"},
-        ),
-    }
-    return SimpleNamespace(mission=mission, t1=t1, t2=t2, s=s, v=visits, idle=idle, checklist=checklist)
+    return build_small(mission)
 
 
 def by_code(results):

@@ -153,7 +153,12 @@ def dashboard_data(
     area_level: int | None = None,
     by_team: bool = False,
 ) -> Dashboard:
-    """Everything the dashboard shows for one slice; `question` with `area_level`/`by_team` adds a breakdown."""
+    """Everything the dashboard shows for one slice; `question` with `area_level`/`by_team` adds a breakdown.
+
+    The slice is the whole mission, one team or one area, not a team within an area.
+    """
+    if team is not None and area is not None:
+        raise ValueError("A dashboard slice is one team or one area, not both.")
     dim, gid = _slice(team, area)
     metas = question_meta(mission)
     checklists = list(dict.fromkeys((m.checklist_code, m.checklist_name) for m in metas))
@@ -285,7 +290,7 @@ def _breakdown(mission, team, area, checklist, question, area_level, by_team, me
     _fill_counts(counts, None, _rows(mission, *_slice(team, area), **keys))
     if by_team:
         teams = list(Team.objects.filter(mission=mission).order_by("name").values("id", "uuid", "name"))
-        labels = {t["id"]: (str(t["uuid"]), t["name"]) for t in teams}
+        labels = {t["id"]: (str(t["uuid"]), t["name"]) for t in teams} | {0: ("", "—")}
         rows = ResultCount.objects.filter(mission=mission, dim="t", **keys)
         breakdown_by = "team"
     else:

@@ -106,7 +106,7 @@ def coverage(
         teams=Count("team", distinct=True),
         planned_visited=Count("station", distinct=True, filter=Q(station__in=planned_ids)),
     )
-    by_area = _coverage_by_area(mission, visits, planned, level)
+    by_area = _coverage_by_area(mission, visits, planned, level, area)
     by_team = [] if team is not None else _coverage_by_team(mission, visits, area)
     hours = [
         HourCount(row["hour"], row["n"])
@@ -138,7 +138,7 @@ def coverage(
     )
 
 
-def _coverage_by_area(mission, visits, planned, level) -> list[CoverageRow]:
+def _coverage_by_area(mission, visits, planned, level, within: Area | None = None) -> list[CoverageRow]:
     planned_ids = planned.values("pk")
     visited = {
         row["g"]: row
@@ -157,11 +157,15 @@ def _coverage_by_area(mission, visits, planned, level) -> list[CoverageRow]:
         .values("g")
         .annotate(n=Count("id"))
     }
-    paths = sorted(set(visited) | set(planned_by), key=lambda p: (p is None, p or ""))
+    # Stations without an area at this level are in the overall figure only; so are areas above `within`.
+    paths = {p for p in set(visited) | set(planned_by) if p is not None}
+    if within is not None:
+        paths = {p for p in paths if p == within.path or p.startswith(within.path + " > ")}
+    paths = sorted(paths, key=lambda p: (area_label(p), p))
     return [
         CoverageRow(
-            key=path or "",
-            label=area_label(path) or "—",
+            key=path,
+            label=area_label(path),
             planned=planned_by.get(path, 0),
             visited=visited.get(path, {}).get("stations", 0),
             planned_visited=visited.get(path, {}).get("pv", 0),
@@ -294,10 +298,8 @@ def _area_groups(mission, extra: Counts, level: int, within: Area | None) -> lis
     areas = Area.objects.filter(mission=mission, depth=level)
     if within is not None:
         areas = areas.filter(_area_q("", within))
-    groups = [(a.path, a.name) for a in areas.order_by("name", "path") if a.path in present]
-    if "" in present:
-        groups.append(("", "—"))
-    return groups
+    # Stations without an area at this level are in the overall figure only.
+    return [(a.path, a.name) for a in areas.order_by("name", "path") if a.path in present]
 
 
 def _team_groups(mission, extra: Counts) -> list[tuple[str, str]]:

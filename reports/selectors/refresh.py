@@ -13,7 +13,8 @@ The protocol, in one REPEATABLE READ transaction holding an advisory lock on the
    missing keys, and compute the delta: -1 for each key of the old snapshot, +1
    for each current key, per (key, station, team).
 4. Add the delta to the visit counts of every slice the station belongs to: the
-   whole mission, its team, and its area and every ancestor area.
+   whole mission, its team (group 0: visits without a team), and its area and
+   every ancestor area.
 5. For keys whose distinct stations are counted, apply the delta per (key,
    station, team) and turn every 0 <-> >0 transition into +1/-1 stations, per team
    and (summed over teams) per mission and area.
@@ -157,7 +158,7 @@ BATCH_SQL = [
     SELECT %(m)s, key_id, dim, group_id, SUM(d), 0
       FROM (
         SELECT key_id, 'm' AS dim, 0::bigint AS group_id, d FROM rc_delta
-        UNION ALL SELECT key_id, 't', team_id, d FROM rc_delta WHERE team_id <> 0
+        UNION ALL SELECT key_id, 't', team_id, d FROM rc_delta
         UNION ALL SELECT dl.key_id, 'a', an.ancestor_id, dl.d FROM rc_delta dl JOIN rc_anc an ON an.area_id = dl.area_id
       ) x
      GROUP BY key_id, dim, group_id
@@ -203,7 +204,7 @@ BATCH_SQL = [
         SELECT st.key_id, 'a', an.ancestor_id, (st.old_n + st.d > 0)::int - (st.old_n > 0)::int
           FROM rc_st st JOIN rc_anc an ON an.area_id = st.area_id
         UNION ALL
-        SELECT key_id, 't', team_id, (old_n + d > 0)::int - (old_n > 0)::int FROM rc_stt WHERE team_id <> 0
+        SELECT key_id, 't', team_id, (old_n + d > 0)::int - (old_n > 0)::int FROM rc_stt
       ) x
      GROUP BY key_id, dim, group_id
     HAVING SUM(s) <> 0
