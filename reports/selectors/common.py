@@ -60,9 +60,11 @@ class AncestorPath(Func):
 
 
 def to_decimal(value) -> Decimal | None:
+    """Three decimals at most, no trailing zeros (22.5, not 22.500; 10, not 1E+1)."""
     if value is None:
         return None
-    return Decimal(str(value)).quantize(MEDIAN_QUANTUM)
+    d = Decimal(str(value)).quantize(MEDIAN_QUANTUM).normalize()
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d
 
 
 def median_from_histogram(pairs: list[tuple[Decimal, int]]) -> Decimal | None:

@@ -28,6 +28,7 @@ from reports.selectors.common import (
     build_findings,
     build_question_results,
     median_from_histogram,
+    to_decimal,
 )
 from reports.selectors.meta import question_meta
 from reports.selectors.types import (
@@ -135,9 +136,9 @@ def _fill_counts(counts: Counts, sc: StationCounts | None, rows, group=None) -> 
         values = [Decimal(v) for v, _ in pairs]
         counts.numbers[k] = NumberSummary(
             sum(n for _, n in pairs),
-            values[0].quantize(Decimal("0.001")),
+            to_decimal(values[0]),
             median_from_histogram(pairs),
-            values[-1].quantize(Decimal("0.001")),
+            to_decimal(values[-1]),
         )
     extra["hours"].sort(key=lambda h: h.hour)
     return extra

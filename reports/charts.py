@@ -1,0 +1,78 @@
+"""Geometry for the dashboard's server-drawn SVG charts (the templates only place what is computed here).
+
+Pure functions of the selectors' dataclasses: no database, no external library,
+no tiles. Coordinates are in the SVG's own viewBox units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from reports.selectors.dashboard import StationMap
+from reports.selectors.types import HourCount
+
+HOURS_WIDTH, HOURS_HEIGHT, HOURS_BASE = 600, 140, 118
+MAP_WIDTH = 600
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    count: int
+    key: str  # the hour as the visits page takes it
+
+
+def hour_bars(hours: list[HourCount]) -> dict:
+    """Vertical bars, one per hour of arrival, labelled in local time."""
+    if not hours:
+        return {"bars": [], "width": HOURS_WIDTH, "height": HOURS_HEIGHT}
+    top = max(h.visits for h in hours) or 1
+    slot = HOURS_WIDTH / len(hours)
+    bars = []
+    for i, h in enumerate(hours):
+        height = (HOURS_BASE - 14) * h.visits / top
+        bars.append(
+            Bar(
+                round(i * slot + slot * 0.12, 1),
+                round(HOURS_BASE - height, 1),
+                round(slot * 0.76, 1),
+                round(height, 1),
+                timezone.localtime(h.hour).strftime("%H"),
+                h.visits,
+                h.hour.strftime("%Y-%m-%dT%H"),
+            )
+        )
+    return {"bars": bars, "width": HOURS_WIDTH, "height": HOURS_HEIGHT, "label_every": max(1, len(hours) // 12)}
+
+
+@dataclass(frozen=True)
+class Dot:
+    cx: float
+    cy: float
+    r: float
+    tone: str  # "visited" (all planned stations visited), "partly", "planned" (none yet)
+    stations: int
+    visited: int
+
+
+def map_dots(station_map: StationMap) -> dict:
+    """Equirectangular within the stations' bounding box; a dot per grid cell, its area ~ the stations in it."""
+    margin = 8
+    width = MAP_WIDTH
+    height = round(width * station_map.aspect)
+    inner_w, inner_h = width - 2 * margin, height - 2 * margin
+    biggest = max((c.stations for c in station_map.cells), default=1)
+    dots = []
+    for c in station_map.cells:
+        tone = "visited" if c.visited == c.stations else ("partly" if c.visited else "planned")
+        r = 2.2 + 4.5 * (c.stations / biggest) ** 0.5
+        dots.append(
+            Dot(round(margin + c.x * inner_w, 1), round(margin + c.y * inner_h, 1), round(r, 1), tone, c.stations, c.visited)
+        )
+    return {"dots": dots, "width": width, "height": height, "stations": station_map.stations, "visited": station_map.visited}

@@ -1,0 +1,195 @@
+"""The results dashboard: who sees what, figures on the page, constant queries, the visits behind a figure."""
+
+import re
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from missions.models import Role
+from reports.selectors import refresh_results
+from tests.conftest import client_for
+from tests.factories import make_member
+from tests.results_helpers import at, build_small, file_visit
+
+
+@pytest.fixture
+def small(mission):
+    cache.clear()
+    data = build_small(mission)
+    refresh_results(mission.pk)
+    return data
+
+
+def url(name, mission, **kw):
+    return reverse(f"reports:{name}", kwargs={"code": mission.code, **kw})
+
+
+@pytest.fixture(autouse=True)
+def no_worker():
+    """The dashboard asks the worker for fresh counts; here the tests refresh them themselves."""
+    with mock.patch("reports.tasks.refresh_mission_results.delay") as delay:
+        yield delay
+
+
+def test_head_of_mission_sees_the_mission_figures(client, small, head_of_mission):
+    response = client_for(client, head_of_mission).get(url("results", small.mission))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-visits="5"' in html
+    assert "4 of 5 planned stations visited" in html
+    assert "serious irregularities: 2 of 4 stations visited" in html
+    assert "assessed negatively in 40%" in html
+    assert "minimum 10 · median 22.5 · maximum 30" in html
+
+
+def test_secretariat_may_look_at_one_team(client, small, secretariat):
+    response = client_for(client, secretariat).get(
+        url("results", small.mission), {"team": str(small.t2.uuid)}
+    )
+    assert 'data-visits="1"' in response.content.decode()
+
+
+def test_team_leader_sees_only_their_team_whatever_they_ask(client, small):
+    leader = make_member(small.mission, Role.TEAM_LEADER, team=small.t2)
+    c = client_for(client, leader)
+    html = c.get(url("results", small.mission), {"team": str(small.t1.uuid)}).content.decode()
+    assert 'data-visits="1"' in html
+    assert "Coverage by team" not in html
+    assert 'data-visits="1"' in c.get(url("results_panel", small.mission)).content.decode()
+    visits = c.get(url("figure_visits", small.mission), {"team": str(small.t1.uuid)})
+    assert [v.pk for v in visits.context["page"]] == [small.v[4].pk]
+
+
+def test_team_leader_without_a_team_gets_403(client, small):
+    leader = make_member(small.mission, Role.TEAM_LEADER)
+    assert client_for(client, leader).get(url("results", small.mission)).status_code == 403
+
+
+def test_observer_gets_403(client, small, observer):
+    c = client_for(client, observer)
+    for name in ("results", "results_panel", "figure_visits", "exports"):
+        assert c.get(url(name, small.mission)).status_code == 403
+
+
+def test_outsider_gets_404(client, small, outsider):
+    c = client_for(client, outsider)
+    for name in ("results", "results_panel", "figure_visits", "exports"):
+        assert c.get(url(name, small.mission)).status_code == 404
+
+
+def test_anonymous_is_sent_to_log_in(client, small):
+    response = client.get(url("results", small.mission))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_breakdown_by_area_level_and_by_team(client, small, head_of_mission):
+    c = client_for(client, head_of_mission)
+    html = c.get(
+        url("results", small.mission), {"by": "1", "checklist": "opening", "question": "Q5"}
+    ).content.decode()
+    assert "Q5. Question Q5? — by Region" in html
+    rows = re.findall(r"<tr>\s*<td>(North|South)</td>\s*<td class=\"text-end\">(\d+)</td>", html)
+    assert rows == [("North", "4"), ("South", "1")]
+    html = c.get(
+        url("results", small.mission), {"by": "team", "checklist": "opening", "question": "Q1"}
+    ).content.decode()
+    assert re.findall(r"<tr>\s*<td>(Team \d)</td>\s*<td class=\"text-end\">(\d+)</td>", html) == [
+        ("Team 1", "4"),
+        ("Team 2", "1"),
+    ]
+
+
+def test_panel_keeps_the_filters_in_its_refresh_address(client, small, head_of_mission):
+    c = client_for(client, head_of_mission)
+    html = c.get(url("results_panel", small.mission), {"area": "North", "by": "2"}).content.decode()
+    refresh = re.search(r'hx-get="([^"]+)" hx-trigger="every \d+s"', html).group(1)
+    assert "area=North" in refresh and "by=2" in refresh
+    assert 'data-visits="4"' in html
+
+
+def test_panel_uses_a_constant_number_of_queries(
+    client, small, head_of_mission, django_assert_max_num_queries
+):
+    c = client_for(client, head_of_mission)
+    c.get(url("results", small.mission))  # session, language... warmed up
+
+    def cold_refresh():
+        cache.clear()
+        return c.get(
+            url("results_panel", small.mission), {"by": "1", "checklist": "opening", "question": "Q3"}
+        )
+
+    with django_assert_max_num_queries(40) as small_run:
+        cold_refresh()
+    for n in range(120):
+        observer = small.idle if n % 2 else make_member(small.mission, Role.OBSERVER, team=small.t1)
+        file_visit(
+            small.checklist.current_version,
+            small.s[1 + n % 5],
+            observer,
+            arrived=at("09:00") + timedelta(minutes=n),
+            answers={"Q1": "no", "Q7": "yes", "Q3": ["seals"], "Q4": n, "Q5": "bad"},
+        )
+    refresh_results(small.mission.pk)
+    with django_assert_max_num_queries(len(small_run.captured_queries)):
+        response = cold_refresh()
+    assert 'data-visits="125"' in response.content.decode()
+
+
+def test_warm_panel_is_served_from_the_cache_until_the_counts_change(client, small, head_of_mission):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(client, head_of_mission)
+    c.get(url("results_panel", small.mission))
+    with CaptureQueriesContext(connection) as warm:
+        c.get(url("results_panel", small.mission))
+    read = " ".join(q["sql"] for q in warm.captured_queries)
+    assert "reports_resultstate" in read and "reports_resultcount" not in read and "polling_" not in read
+    file_visit(
+        small.checklist.current_version, small.s[5], small.idle, arrived="09:30", answers={"Q1": "yes"}
+    )
+    assert 'data-visits="5"' in c.get(url("results_panel", small.mission)).content.decode()
+    refresh_results(small.mission.pk)
+    assert 'data-visits="6"' in c.get(url("results_panel", small.mission)).content.decode()
+
+
+def test_stale_counts_ask_the_worker_once(client, small, head_of_mission, no_worker):
+    from reports.models import ResultState
+
+    ResultState.objects.filter(mission=small.mission).update(as_of=at("00:00"))
+    c = client_for(client, head_of_mission)
+    c.get(url("results_panel", small.mission))
+    c.get(url("results_panel", small.mission))
+    no_worker.assert_called_once_with(small.mission.pk)
+
+
+def test_figure_visits_lists_the_visits_behind_each_figure(client, small, head_of_mission):
+    c = client_for(client, head_of_mission)
+
+    def pks(**params):
+        response = c.get(url("figure_visits", small.mission), params)
+        assert response.status_code == 200
+        return sorted(v.pk for v in response.context["page"])
+
+    v = {k: x.pk for k, x in small.v.items()}
+    assert pks(checklist="opening", question="Q3", option="seals") == sorted([v[2], v[5]])
+    assert pks(checklist="opening", question="Q3", flag="flagged") == sorted([v[2], v[3], v[5]])
+    assert pks(flag="serious") == sorted([v[2], v[5]])
+    assert pks(checklist="opening", question="Q7") == sorted([v[2], v[4]])  # answered it
+    assert pks(area="South") == [v[4]]
+    assert pks(team=str(small.t1.uuid), question="Q1", option="no") == [v[2]]
+    assert pks(hour="2024-02-07T07") == sorted([v[2], v[3]])
+
+
+def test_every_figure_on_the_dashboard_links_to_its_visits(client, small, head_of_mission):
+    html = client_for(client, head_of_mission).get(url("results", small.mission)).content.decode()
+    links = set(re.findall(r'href="(/m/[^"]+/results/visits/[^"]*)"', html))
+    assert any("option=seals" in link for link in links)
+    assert any("flag=serious" in link for link in links)
+    assert any("hour=2024-02-07T06" in link for link in links)
+    for link in links:
+        assert client.get(link.replace("&amp;", "&")).status_code == 200
