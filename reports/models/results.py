@@ -11,6 +11,7 @@ a snapshot must outlive the visit it describes (so a deleted visit can be
 subtracted), and a changed station area or team forces a rebuild anyway.
 """
 
+import os
 import uuid
 from pathlib import Path
 
@@ -175,13 +176,24 @@ class ResultState(models.Model):
         return f"results of mission {self.mission_id} v{self.version}"
 
 
-def _private_root() -> Path:
-    return Path(getattr(settings, "PRIVATE_MEDIA_ROOT", settings.BASE_DIR / "private"))
+class PrivateExportStorage(FileSystemStorage):
+    """Exports are personal data: kept outside MEDIA_ROOT, served only through an access-checked view.
+
+    The directory is PRIVATE_MEDIA_ROOT/exports (default: <project>/private/exports), read at
+    each use so that tests and deployments can move it.
+    """
+
+    @property
+    def base_location(self):
+        return str(Path(getattr(settings, "PRIVATE_MEDIA_ROOT", settings.BASE_DIR / "private")) / "exports")
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
 
 
 def export_storage() -> FileSystemStorage:
-    """Exports are personal data: kept outside MEDIA_ROOT, served only through an access-checked view."""
-    return FileSystemStorage(location=_private_root() / "exports")
+    return PrivateExportStorage()
 
 
 class Export(models.Model):
