@@ -184,6 +184,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 STATION_IMPORT_MAX_BYTES = env_int("STATION_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 
+# Serve static files straight from the app folders when collectstatic has not run (laptop, tests).
+WHITENOISE_USE_FINDERS = True
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from missions.audit import audit_record
 from missions.models import Member, Mission, Role, Team
 
 
@@ -43,8 +44,20 @@ def get_mission_for(user, code: str, *, write: bool = False) -> MissionAccess:
         .first()
     )
     if member is None:
+        audit_record(
+            action="access.refused",
+            actor=user,
+            mission_code=code[:40],
+            changes={"reason": [None, "not a member"]},
+        )
         raise Http404(_("No such mission."))
     if write and not member.can_change_setup:
+        audit_record(
+            action="access.refused",
+            actor=user,
+            mission=member.mission,
+            changes={"reason": [None, "role may not write"]},
+        )
         raise PermissionDenied(_("Your role in this mission may not change its set-up."))
     return MissionAccess(mission=member.mission, member=member)
 

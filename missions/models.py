@@ -339,3 +339,55 @@ class Meeting(models.Model):
     @property
     def counterpart_with_title(self) -> str:
         return f"{self.counterpart}, {self.title}" if self.title else self.counterpart
+
+
+class AuditEntry(models.Model):
+    """One line of the append-only audit trail.
+
+    Each entry stores the SHA-256 of the entry before it, so editing or deleting
+    any entry breaks the chain, which `manage.py verify_audit` detects. On
+    PostgreSQL a trigger refuses UPDATE and DELETE on this table outright.
+    The mission and actor are kept without foreign-key constraints (and copied as
+    text) so that the trail outlives what it describes.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    mission = models.ForeignKey(
+        Mission, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+    mission_code = models.CharField(max_length=40, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=200, blank=True)
+    target_repr = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        indexes = [models.Index(fields=["mission", "-id"], name="audit_mission_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_email or '-'} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit entries are append-only.")

@@ -1,0 +1,96 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from missions.audit import audit_record, audit_verify
+from missions.models import AuditEntry
+from tests.factories import PASSWORD
+
+
+def _tamper(sql: str, params: list) -> None:
+    """Change the table behind the application's back, as someone with database access could."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE missions_auditentry DISABLE TRIGGER USER")
+        cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE missions_auditentry ENABLE TRIGGER USER")
+
+
+@pytest.fixture
+def three_entries(mission, secretariat):
+    return [
+        audit_record(
+            action="mission.update",
+            actor=secretariat.user,
+            mission=mission,
+            target=mission,
+            changes={"name": ["A", "B"]},
+        )
+        for _ in range(3)
+    ]
+
+
+def test_entries_chain_and_verify(three_entries):
+    first, second, third = three_entries
+    assert second.prev_hash == first.entry_hash and third.prev_hash == second.entry_hash
+    checked, problems, head = audit_verify()
+    assert checked == AuditEntry.objects.count() and problems == [] and head == third.entry_hash
+    call_command("verify_audit", expect_head=head)
+
+
+def test_the_application_cannot_update_or_delete_entries(three_entries):
+    entry = three_entries[0]
+    with pytest.raises(ValueError):
+        entry.save()
+    with pytest.raises(ValueError):
+        entry.delete()
+    # Not even with a queryset update: the database refuses.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(action="nothing.happened")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+
+
+def test_verify_detects_an_edited_entry(three_entries):
+    _tamper(
+        "UPDATE missions_auditentry SET changes = %s WHERE id = %s",
+        ['{"name": ["A", "C"]}', three_entries[1].pk],
+    )
+    _checked, problems, _head = audit_verify()
+    assert [p.entry_id for p in problems] == [three_entries[1].pk]
+    with pytest.raises(CommandError):
+        call_command("verify_audit")
+
+
+def test_verify_detects_a_deleted_entry(three_entries):
+    _tamper("DELETE FROM missions_auditentry WHERE id = %s", [three_entries[1].pk])
+    _checked, problems, _head = audit_verify()
+    assert [p.entry_id for p in problems] == [three_entries[2].pk]
+
+
+def test_verify_detects_entries_removed_from_the_end(three_entries):
+    head = three_entries[-1].entry_hash
+    _tamper("DELETE FROM missions_auditentry WHERE id = %s", [three_entries[-1].pk])
+    with pytest.raises(CommandError):
+        call_command("verify_audit", expect_head=head)
+
+
+def test_logins_and_failed_logins_are_recorded_without_the_password(client, secretariat):
+    client.post(reverse("account_login"), {"login": secretariat.user.email, "password": "wrong-password-1"})
+    failed = AuditEntry.objects.filter(action="auth.login_failed").latest("id")
+    assert secretariat.user.email in str(failed.changes) and "wrong-password-1" not in str(failed.changes)
+    assert failed.ip_address == "127.0.0.1"
+    client.post(reverse("account_login"), {"login": secretariat.user.email, "password": PASSWORD})
+    assert AuditEntry.objects.filter(action="auth.login", actor=secretariat.user).exists()
+
+
+def test_refused_access_is_recorded(client, mission, outsider, observer):
+    client.force_login(outsider.user)
+    assert client.get(reverse("missions:detail", args=[mission.code])).status_code == 404
+    assert AuditEntry.objects.filter(
+        action="access.refused", actor=outsider.user, mission_code=mission.code
+    ).exists()
+    client.force_login(observer.user)
+    assert client.get(reverse("missions:edit", args=[mission.code])).status_code == 403
+    assert AuditEntry.objects.filter(action="access.refused", actor=observer.user, mission=mission).exists()
