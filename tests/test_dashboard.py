@@ -193,3 +193,23 @@ def test_every_figure_on_the_dashboard_links_to_its_visits(client, small, head_o
     assert any("hour=2024-02-07T06" in link for link in links)
     for link in links:
         assert client.get(link.replace("&amp;", "&")).status_code == 200
+
+
+def test_map_bins_planned_stations_and_marks_the_visited_ones(client, small, head_of_mission):
+    from reports.selectors.dashboard import station_map
+
+    coords = {1: (41.0, 19.5), 2: (41.0, 19.5), 3: (42.0, 20.0), 4: (40.0, 21.0), 5: (40.0, 21.0)}
+    for n, (lat, lon) in coords.items():
+        small.s[n].latitude, small.s[n].longitude = lat, lon
+        small.s[n].save()
+    refresh_results(small.mission.pk)
+    m = station_map(small.mission)
+    cells = {(round(c.x, 1), round(c.y, 1)): (c.stations, c.visited) for c in m.cells}
+    # S1 and S2 share a cell (both visited), S3 alone in the north, S4 visited and S5 not in the south-east
+    assert cells == {(0.0, 0.5): (2, 2), (0.3, 0.0): (1, 1), (1.0, 1.0): (2, 1)}
+    assert (m.stations, m.visited) == (5, 4)
+    t2 = station_map(small.mission, team=small.t2)
+    assert (t2.stations, t2.visited) == (2, 1)
+    cache.clear()
+    html = client_for(client, head_of_mission).get(url("results", small.mission)).content.decode()
+    assert html.count('<circle class="') == 3 and '<circle class="partly"' in html

@@ -16,7 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Func, Max, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, FloatField, Func, Max, Min, OuterRef, Q, Value
+from django.db.models.functions import Cast
 
 from missions.models import Mission, Team
 from polling.models import Area, PollingStation
@@ -347,8 +348,8 @@ def station_map(mission: Mission, *, team: Team | None = None, area: Area | None
     cells = (
         PollingStation.objects.filter(pk__in=stations.values("pk"))
         .annotate(
-            gx=(F("longitude") - box["w"]) / step_x,
-            gy=(box["n"] - F("latitude")) / step_y,
+            gx=(Cast("longitude", FloatField()) - Value(float(box["w"]))) / Value(step_x),
+            gy=(Value(float(box["n"])) - Cast("latitude", FloatField())) / Value(step_y),
             was_visited=Exists(visit_rows),
         )
         .annotate(cx=_Round(F("gx")), cy=_Round(F("gy")))
