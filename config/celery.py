@@ -7,3 +7,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("observa")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The statement's tasks live in reports/statement_tasks.py (reports/tasks.py holds the results' tasks).
+app.autodiscover_tasks(["reports"], related_name="statement_tasks")
+
+# Periodic work (run `celery -A config beat` next to the workers).
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "statement-render-sweeper": {"task": "reports.statement_tasks.sweep_stuck_renders", "schedule": 120.0},
+}

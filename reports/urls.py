@@ -12,3 +12,7 @@ urlpatterns: list = [
     path("m/<slug:code>/exports/<uuid:export>/", views.export_status, name="export_status"),
     path("m/<slug:code>/exports/<uuid:export>/download/", views.export_download, name="export_download"),
 ]
+
+from reports import statement_urls  # noqa: E402
+
+urlpatterns += statement_urls.urlpatterns

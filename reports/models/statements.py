@@ -177,6 +177,8 @@ class StatementRender(models.Model):
     path = models.CharField(max_length=300, blank=True)
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     size = models.PositiveIntegerField(default=0)
+    # The certificate that signed this PDF (a mission may change its key later).
+    certificate_pem = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("statement render")

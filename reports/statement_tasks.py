@@ -1,0 +1,61 @@
+"""Celery tasks of the statement: render the signed PDF, and sweep renders a dead worker left behind."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from reports.models import StatementRender
+from reports.statements import rendering, services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=rendering.TRANSIENT_ERRORS,
+    retry_backoff=5,
+    max_retries=5,
+)
+def render_statement(self, render_id: int) -> str:
+    """Render one approved statement. Safe to run twice: a done render is skipped."""
+    return rendering.render_run(render_id)
+
+
+def enqueue_render(render: StatementRender) -> None:
+    """Tell a worker, once the transaction that created or re-queued the row has committed."""
+    render_id = render.pk
+    transaction.on_commit(lambda: render_statement.delay(render_id))
+
+
+@shared_task(acks_late=True)
+def sweep_stuck_renders() -> int:
+    """Re-queue renders a dead worker left in `rendering`, and queued ones whose message was lost."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=services.RENDER_STALE_SECONDS)
+    requeued = 0
+    with transaction.atomic():
+        stuck = list(
+            StatementRender.objects.select_for_update(skip_locked=True).filter(
+                status=StatementRender.Status.RENDERING, started_at__lt=stale
+            )
+        )
+        waiting = list(
+            StatementRender.objects.select_for_update(skip_locked=True).filter(
+                status=StatementRender.Status.QUEUED, queued_at__lt=stale
+            )
+        )
+        for render in [*stuck, *waiting]:
+            render.status, render.queued_at = StatementRender.Status.QUEUED, now
+            render.save(update_fields=["status", "queued_at"])
+            enqueue_render(render)
+            requeued += 1
+    if requeued:
+        logger.warning("re-queued %s statement render(s) left behind", requeued)
+    return requeued
