@@ -43,6 +43,7 @@ class StationMappingForm(forms.Form):
                 empty_value=None,
                 required=required,
                 help_text=help_text,
+                widget=forms.Select(attrs={"class": "form-select"}),
                 error_messages={"required": _("Choose the column that holds this.")},
             )
 

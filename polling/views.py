@@ -25,7 +25,7 @@ def station_list(request, code):
         (form.cleaned_data["q"].strip(), form.cleaned_data["area"]) if form.is_valid() else ("", "")
     )
     stations = _matching_stations(access.mission, query, area_path)
-    page = Paginator(stations, STATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = StationPaginator(stations, STATIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "access": access,
         "mission": access.mission,
@@ -36,13 +36,31 @@ def station_list(request, code):
     return render(request, "polling/station_list.html", context | _area_filter(access.mission, area_path))
 
 
+class StationPaginator(Paginator):
+    """Pages past the middle are read from the end (reversed order, smaller OFFSET).
+
+    PostgreSQL walks every skipped row of an OFFSET; on 176,623 stations the last page would cost
+    half a second, read backwards it costs what the first page does.
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if bottom <= self.count // 2:
+            return super().page(number)
+        backwards = self.object_list.reverse()[self.count - top : self.count - bottom]
+        return self._get_page(list(backwards)[::-1], number, self)
+
+
 def _matching_stations(mission: Mission, query: str, area_path: str):
     """Stations whose code or name contains `query`, in the area `area_path` or any area under it.
 
     On PostgreSQL `icontains` becomes UPPER(name::text) LIKE UPPER('%...%'), which the trigram indexes
     on upper(name) and upper(code) answer (polling/migrations/0002): milliseconds for 176,623 stations.
     """
-    stations = mission.stations.select_related("area").order_by("code")
+    # prefetch, not select_related: a join would be paid for every row skipped by a deep page's OFFSET
+    stations = mission.stations.prefetch_related("area").order_by("code")
     if query:
         stations = stations.filter(Q(name__icontains=query) | Q(code__icontains=query))
     if area_path:

@@ -97,7 +97,7 @@ def test_errors_are_all_printed_and_nothing_is_imported(mission, tmp_path):
     assert caught.value.returncode == 1  # manage.py exits with this status
 
     lines = stderr.getvalue().splitlines()
-    assert lines[0].startswith("line 3, column “latitude”: 91 is out of range")
+    assert lines[0].startswith("line 3, column “latitude”: The latitude 91 is out of range")
     assert lines[1].startswith("line 4, column “registered_voters”: “many” is not a number of voters")
     assert lines[2] == "line 5, column “code”: The code “X-1” is already on line 3."
     assert list(PollingStation.objects.order_by("code").values_list("code", "name", "updated_at")) == before

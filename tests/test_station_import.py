@@ -139,7 +139,7 @@ def test_quoted_values_with_newlines_keep_line_numbers_right(mission):
     content = CANONICAL + 'A-1,"School\nNo. 6",,,,,\nA-2,Lyceum,,,,,\nA-3,Club,,,abc,1,\n'
     errors = errors_of(mission, content)
 
-    assert errors == [RowError(5, "latitude", "“abc” is not a number.")]
+    assert errors == [RowError(5, "latitude", "The latitude “abc” is not a number.")]
 
 
 def test_xlsx_first_sheet_is_imported_with_numbers_as_text(mission, tmp_path):
@@ -389,10 +389,14 @@ def test_duplicate_code_names_both_lines_and_nothing_is_imported(mission, import
 @pytest.mark.parametrize(
     ("row", "column", "message"),
     [
-        ("1,A,,,abc,10,", "latitude", "“abc” is not a number."),
-        ("1,A,,,91,10,", "latitude", "91 is out of range: it must be between -90 and 90."),
-        ("1,A,,,10,-180.5,", "longitude", "-180.5 is out of range: it must be between -180 and 180."),
-        ("1,A,,,NaN,10,", "latitude", "“NaN” is not a number."),
+        ("1,A,,,abc,10,", "latitude", "The latitude “abc” is not a number."),
+        ("1,A,,,91,10,", "latitude", "The latitude 91 is out of range: it must be between -90 and 90."),
+        (
+            "1,A,,,10,-180.5,",
+            "longitude",
+            "The longitude -180.5 is out of range: it must be between -180 and 180.",
+        ),
+        ("1,A,,,NaN,10,", "latitude", "The latitude “NaN” is not a number."),
         ("1,A,,,10,,", "longitude", "Give both latitude and longitude, or neither."),
         ("1,A,,,,,12a", "registered_voters", "“12a” is not a number of voters (a whole number, 0 or more)."),
         ("1,A,,,,,-5", "registered_voters", "“-5” is not a number of voters (a whole number, 0 or more)."),

@@ -208,19 +208,23 @@ def test_the_list_is_paginated_and_pages_keep_the_search(client, observer):
     area = make_area(observer.mission, "Baku > Nasimi")
     PollingStation.objects.bulk_create(
         PollingStation(mission=observer.mission, code=f"{n:04}", name=f"School {n}", area=area)
-        for n in range(120)
+        for n in range(170)
     )
     make_station(observer.mission, "9999", name="Hospital")
     as_member(client, observer)
 
-    first = client.get(list_url(observer.mission, q="school"))
-    third = client.get(list_url(observer.mission, q="school", page=3))
+    pages = [client.get(list_url(observer.mission, q="school", page=n)) for n in (1, 2, 3, 4)]
 
-    assert first.context["page"].paginator.count == 120
-    assert codes_on_page(first) == [f"{n:04}" for n in range(50)]
-    assert codes_on_page(third) == [f"{n:04}" for n in range(100, 120)]
-    assert re.search(r'href="\?q=school&amp;page=2"', first.content.decode())
-    assert codes_on_page(client.get(list_url(observer.mission, q="school", page=99))) == codes_on_page(third)
+    assert pages[0].context["page"].paginator.count == 170
+    # pages past the middle are read backwards from the end: they must still line up exactly
+    assert [codes_on_page(page) for page in pages] == [
+        [f"{n:04}" for n in range(start, min(start + 50, 170))] for start in (0, 50, 100, 150)
+    ]
+    assert pages[3].context["page"].object_list[0].area == area
+    assert re.search(r'href="\?q=school&amp;page=2"', pages[0].content.decode())
+    assert codes_on_page(client.get(list_url(observer.mission, q="school", page=99))) == codes_on_page(
+        pages[3]
+    )
 
 
 def test_import_button_only_for_those_who_may_import(client, secretariat, observer, stations):
@@ -308,7 +312,9 @@ def test_a_file_with_errors_is_listed_and_nothing_is_imported(client, secretaria
     assert response.context["invalid"].error_count == 3
     html = response.content.decode()
     assert "The file has 3 errors. Nothing was imported." in html
-    assert re.search(r"<td[^>]*>3</td><td[^>]*>latitude</td><td>“north” is not a number.</td>", html)
+    assert re.search(
+        r"<td[^>]*>3</td><td[^>]*>latitude</td><td>The latitude “north” is not a number.</td>", html
+    )
     assert re.search(r"<td[^>]*>4</td><td[^>]*>code</td><td>The code “A-1” is already on line 2.</td>", html)
     assert (
         list(PollingStation.objects.filter(mission=mission).values_list("code", "name", "updated_at"))
@@ -405,3 +411,43 @@ def test_an_upload_whose_file_vanished_is_cleaned_up(client, secretariat, media_
     assert response.status_code == 302
     assert response.url == import_url(secretariat.mission)
     assert not StationUpload.objects.exists()
+
+
+# --- the Django admin -----------------------------------------------------------------------------------
+
+
+def test_admin_lists_and_forms_load_and_search(client, mission, secretariat):
+    from missions.models import User
+
+    station = make_station(mission, "37/01/01/001", name="Kofar Mai Unguwan", area="Baku > Nasimi")
+    upload = make_upload(mission, secretariat, "s.csv", CANONICAL.encode())
+    client.force_login(User.objects.create_superuser("root@example.org", "admin-password-123"))
+
+    for model, obj in (
+        (PollingStation, station),
+        (type(station.area), station.area),
+        (StationUpload, upload),
+    ):
+        base = f"admin:polling_{model._meta.model_name}"
+        assert client.get(reverse(f"{base}_changelist")).status_code == 200
+        assert client.get(reverse(f"{base}_change", args=[obj.pk])).status_code == 200
+    found = client.get(reverse("admin:polling_pollingstation_changelist") + "?q=unguwan")
+    assert list(found.context["cl"].result_list) == [station]
+
+
+def test_deleting_an_upload_in_the_admin_deletes_its_file(
+    client, mission, secretariat, media_root, django_capture_on_commit_callbacks
+):
+    from missions.models import User
+
+    upload = make_upload(mission, secretariat, "s.csv", CANONICAL.encode())
+    client.force_login(User.objects.create_superuser("root@example.org", "admin-password-123"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:polling_stationupload_delete", args=[upload.pk]), {"post": "yes"}
+        )
+
+    assert response.status_code == 302
+    assert not StationUpload.objects.exists()
+    assert stored_files(media_root) == []

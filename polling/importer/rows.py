@@ -85,8 +85,8 @@ class RowCleaner:
         address = self._text(line, self.address, cell, ADDRESS_MAX, errors, required=False)
         area = self._area(line, cell, errors)
         before_coordinates = len(errors)
-        latitude = self._coordinate(line, self.latitude, cell, 90, errors)
-        longitude = self._coordinate(line, self.longitude, cell, 180, errors)
+        latitude = self._coordinate(line, self.latitude, cell, _("latitude"), 90, errors)
+        longitude = self._coordinate(line, self.longitude, cell, _("longitude"), 180, errors)
         if (latitude is None) != (longitude is None) and len(errors) == before_coordinates:
             missing = self.longitude if latitude is not None else self.latitude
             errors.append(
@@ -176,7 +176,7 @@ class RowCleaner:
         return tuple(names)
 
     @staticmethod
-    def _coordinate(line, column, cell, limit, errors) -> Decimal | None:
+    def _coordinate(line, column, cell, what, limit, errors) -> Decimal | None:
         if column is None:
             return None
         value = cell(column[0])
@@ -189,7 +189,11 @@ class RowCleaner:
             number = None
         if number is None or not number.is_finite():
             errors.append(
-                RowError(line, column[1], _("“%(value)s” is not a number.") % {"value": _shown(value)})
+                RowError(
+                    line,
+                    column[1],
+                    _("The %(what)s “%(value)s” is not a number.") % {"what": what, "value": _shown(value)},
+                )
             )
             return None
         if not -limit <= number <= limit:
@@ -197,8 +201,8 @@ class RowCleaner:
                 RowError(
                     line,
                     column[1],
-                    _("%(value)s is out of range: it must be between -%(limit)s and %(limit)s.")
-                    % {"value": _shown(value), "limit": limit},
+                    _("The %(what)s %(value)s is out of range: it must be between -%(limit)s and %(limit)s.")
+                    % {"what": what, "value": _shown(value), "limit": limit},
                 )
             )
             return None
