@@ -163,7 +163,10 @@ def produce(payload: dict) -> dict:
 
 def render_to_file(payload: dict) -> dict:
     """Run `produce(payload)` in a child process; returns {"sha256", "size", "max_rss_kb"}."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings")}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
+    }
     try:
         completed = subprocess.run(
             [sys.executable, "-m", "reports.pdf"],

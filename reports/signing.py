@@ -54,7 +54,9 @@ def _passphrase(mission: Mission) -> bytes:
     return digest.hexdigest().encode()
 
 
-def _store(mission: Mission, key, cert: x509.Certificate, chain: list, *, source: str, user) -> MissionSigningKey:
+def _store(
+    mission: Mission, key, cert: x509.Certificate, chain: list, *, source: str, user
+) -> MissionSigningKey:
     blob = pkcs12.serialize_key_and_certificates(
         name=mission.code.encode(),
         key=key,
@@ -195,9 +197,9 @@ def check_signature(pdf: bytes, certificate_pem: str) -> SignatureCheck:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    root = asn1_x509.Certificate.load(x509.load_pem_x509_certificate(certificate_pem.encode()).public_bytes(
-        serialization.Encoding.DER
-    ))
+    root = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(certificate_pem.encode()).public_bytes(serialization.Encoding.DER)
+    )
     try:
         reader = PdfFileReader(io.BytesIO(pdf))
         signatures = reader.embedded_signatures
@@ -207,7 +209,8 @@ def check_signature(pdf: bytes, certificate_pem: str) -> SignatureCheck:
         return SignatureCheck(False, False, False, "", None, "no signature")
     try:
         status = validate_pdf_signature(
-            signatures[-1], ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail")
+            signatures[-1],
+            ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail"),
         )
     except Exception as exc:  # noqa: BLE001
         return SignatureCheck(False, False, False, "", None, f"validation failed: {exc}")

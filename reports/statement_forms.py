@@ -31,7 +31,9 @@ class SectionsForm(forms.Form):
                 strip=False,
                 max_length=MAX_SECTION_CHARS,
                 initial=section.get("text", ""),
-                widget=forms.Textarea(attrs={"rows": 4, "class": "statement-text", "data-key": section["key"]}),
+                widget=forms.Textarea(
+                    attrs={"rows": 4, "class": "statement-text", "data-key": section["key"]}
+                ),
             )
 
     def texts(self) -> dict[str, str]:

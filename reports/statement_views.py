@@ -113,7 +113,9 @@ def statement_save(request, code: str):
         if changed and changed is not _FAILED:
             messages.success(request, _("Saved. The figures stay bound to the data."))
     else:
-        messages.error(request, _("The text could not be saved: %(errors)s") % {"errors": form.errors.as_text()})
+        messages.error(
+            request, _("The text could not be saved: %(errors)s") % {"errors": form.errors.as_text()}
+        )
     return redirect("reports:statement", code=code)
 
 
@@ -136,7 +138,12 @@ def statement_preview(request, code: str):
 
 def _part(part, link) -> dict:
     if part.is_figure:
-        return {"figure": True, "text": part.text, "label": part.label, "href": link(part.name)}
+        return {
+            "figure": True,
+            "text": part.text,
+            "label": part.label,
+            "href": link(part.name) if part.visit_set else "",
+        }
     if part.is_unknown:
         return {"unknown": True, "text": part.text, "name": part.name}
     return {"text": part.text}
@@ -145,12 +152,12 @@ def _part(part, link) -> dict:
 _FAILED = object()
 
 
-def _run(request, service, **kwargs):
+def _run(http_request, service, **kwargs):
     """Call a workflow service; a refusal becomes an error message and returns _FAILED."""
     try:
         return service(**kwargs)
     except services.StatementError as exc:
-        messages.error(request, str(exc))
+        messages.error(http_request, str(exc))
         return _FAILED
 
 
@@ -205,7 +212,12 @@ def statement_approve(request, code: str):
     version = get_version_for(access)
     verify_url = request.build_absolute_uri(reverse("reports:verify_version", kwargs={"uuid": version.uuid}))
     render_row = _run(
-        request, services.statement_approve, version=version, user=request.user, request=request, verify_url=verify_url
+        request,
+        services.statement_approve,
+        version=version,
+        user=request.user,
+        request=request,
+        verify_url=verify_url,
     )
     if render_row is not _FAILED:
         messages.success(request, _("Approved and frozen. The signed PDF is being made."))
@@ -219,7 +231,9 @@ def statement_render_status(request, code: str, number: int):
     version = get_version_for(access, number)
     render_row = get_object_or_404(StatementRender, version=version)
     return render(
-        request, "reports/_statement_render_status.html", {"mission": access.mission, "version": version, "render": render_row}
+        request,
+        "reports/_statement_render_status.html",
+        {"mission": access.mission, "version": version, "render": render_row},
     )
 
 
@@ -278,8 +292,13 @@ def statement_settings(request, code: str):
         if "logo-logo" in request.FILES:
             logo_form = LogoForm(request.POST, request.FILES, prefix="logo")
             if logo_form.is_valid() and statement is not None:
-                _run(request, services.statement_set_logo, statement=statement, user=request.user,
-                     logo=logo_form.cleaned_data["logo"])
+                _run(
+                    request,
+                    services.statement_set_logo,
+                    statement=statement,
+                    user=request.user,
+                    logo=logo_form.cleaned_data["logo"],
+                )
                 messages.success(request, _("Logo saved."))
                 return redirect("reports:statement_settings", code=code)
         else:
@@ -325,7 +344,7 @@ def _has_key(mission) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def verify(request):
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("pdf")
@@ -346,7 +365,9 @@ def verify_version(request, uuid):
     )
     render_row = StatementRender.objects.filter(version=version, status=StatementRender.Status.DONE).first()
     return render(
-        request, "reports/verify_version.html", {"version": version, "render": render_row, "form": VerifyForm()}
+        request,
+        "reports/verify_version.html",
+        {"version": version, "render": render_row, "form": VerifyForm()},
     )
 
 
@@ -354,7 +375,10 @@ def verify_version(request, uuid):
 def verify_certificate(request, uuid):
     """The certificate that signed a statement, for `pyhanko sign validate --trust`."""
     render_row = get_object_or_404(
-        StatementRender, version__uuid=uuid, status=StatementRender.Status.DONE, version__status__in=StatementVersion.FROZEN_STATUSES
+        StatementRender,
+        version__uuid=uuid,
+        status=StatementRender.Status.DONE,
+        version__status__in=StatementVersion.FROZEN_STATUSES,
     )
     response = HttpResponse(render_row.certificate_pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = f'attachment; filename="statement-{uuid}.pem"'

@@ -86,7 +86,8 @@ def make_visit(
         content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
     )
     options = {
-        (o.question.code, o.value): o for o in Option.objects.filter(question__version=version).select_related("question")
+        (o.question.code, o.value): o
+        for o in Option.objects.filter(question__version=version).select_related("question")
     }
     questions = {q.code: q for q in version.questions.all()}
     for code, value in (answers or {}).items():
@@ -103,7 +104,7 @@ def build_demo_like(mission: Mission, *, serious_at: int = 0, campaign_at: int =
     mission.statement_level = 1
     mission.save(update_fields=["area_levels", "statement_level"])
     version = make_checklist(mission)
-    teams = [make_team(mission, f"Group {i}") for i in (1, 2, 3)]
+    teams = [make_team(mission, name) for name in ("Baku north", "Baku south", "Karabakh")]
     observers = [
         make_member(mission, Role.TEAM_LEADER, team=teams[0], country="Türkiye"),
         make_member(mission, Role.TEAM_LEADER, team=teams[1], country="Kazakhstan"),
@@ -134,3 +135,30 @@ def build_demo_like(mission: Mission, *, serious_at: int = 0, campaign_at: int =
 
 def now() -> datetime.datetime:
     return timezone.now()
+
+
+def reauthenticated_request(user):
+    """A request whose session shows `user` re-entered their password just now (as allauth records it)."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/")
+    request.user = user
+    request.session = SessionStore()
+    record_authentication(request, user, method="password", reauthenticated=True)
+    return request
+
+
+def approve(mission: Mission, *, editor: Member, head: Member):
+    """Draft, submit and approve the mission's statement; returns the render row (queued)."""
+    from reports.statements import services
+
+    version = services.statement_start(mission=mission, user=editor.user)
+    services.statement_submit(version=version, user=editor.user)
+    return services.statement_approve(
+        version=version,
+        user=head.user,
+        request=reauthenticated_request(head.user),
+        verify_url=f"https://observa.example/verify/{version.uuid}/",
+    )

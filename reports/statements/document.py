@@ -25,8 +25,12 @@ from reports.statements.language import long_date
 
 def title_line(organization: str) -> str:
     if organization.lower().startswith("the "):
-        return _("International Election Observation Mission of %(organization)s") % {"organization": organization}
-    return _("International Election Observation Mission of the %(organization)s") % {"organization": organization}
+        return _("International Election Observation Mission of %(organization)s") % {
+            "organization": organization
+        }
+    return _("International Election Observation Mission of the %(organization)s") % {
+        "organization": organization
+    }
 
 
 def _parts(paragraph, link) -> list[dict]:
@@ -39,7 +43,7 @@ def _parts(paragraph, link) -> list[dict]:
                     "text": part.text,
                     "name": part.name,
                     "label": part.label,
-                    "href": link(part.name) if link else "",
+                    "href": link(part.name) if link and part.visit_set else "",
                 }
             )
         elif part.is_unknown:

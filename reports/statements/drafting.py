@@ -55,7 +55,9 @@ def section_label(key: str, snapshot: dict) -> str:
     """What the editor calls a section: its heading, or the question for a finding."""
     if key.startswith(FINDING_PREFIX):
         finding = next((f for f in snapshot.get("findings", []) if f["key"] == key), None)
-        return _("Finding: %(question)s") % {"question": finding["text"] if finding else key[len(FINDING_PREFIX) :]}
+        return _("Finding: %(question)s") % {
+            "question": finding["text"] if finding else key[len(FINDING_PREFIX) :]
+        }
     if key == OVERALL:
         return _("Findings: overall assessment")
     return heading(key)
@@ -110,10 +112,10 @@ def introduction(snapshot: dict) -> str:
                 "The Mission comprised %(members)s members from %(countries)s countries or delegations.",
                 figures["countries_count"]["value"],
             )
-            % {"members": token("members_total", "digits"), "countries": token("countries_count")}
+            % {"members": token("members_total"), "countries": token("countries_count")}
         )
     else:
-        parts.append(_("The Mission comprised %(members)s members.") % {"members": token("members_total", "digits")})
+        parts.append(_("The Mission comprised %(members)s members.") % {"members": token("members_total")})
     return " ".join(parts)
 
 
@@ -133,12 +135,16 @@ def meetings(snapshot: dict) -> str:
         return ""
     order = list(Meeting.Category.values)
     by_category: dict[str, list[str]] = {}
-    for row in sorted(rows, key=lambda r: (order.index(r["category"]) if r["category"] in order else 99)):
+    for row in sorted(rows, key=lambda r: order.index(r["category"]) if r["category"] in order else 99):
         person = f"{row['counterpart']}, {row['title']}" if row["title"] else row["counterpart"]
         by_category.setdefault(row["category"], []).append(neutralise(person))
     groups = [_CATEGORY_PHRASES[c]() if c in _CATEGORY_PHRASES else c for c in by_category]
     paragraphs = [
-        _("Before election day, the Mission held %(count)s meetings with representatives of %(groups)s.")
+        ngettext(
+            "Before election day, the Mission held %(count)s meeting with representatives of %(groups)s.",
+            "Before election day, the Mission held %(count)s meetings with representatives of %(groups)s.",
+            len(rows),
+        )
         % {"count": token("meetings_count"), "groups": join_list(groups)}
     ]
     for category, people in by_category.items():

@@ -61,7 +61,9 @@ def collect(mission: Mission) -> dict:
     )
     figures["visits_count"] = _count(coverage.visits, _("visits"), ALL_VISITS, all_link)
     figures["places"] = _text(join_list(coverage.places), _("places visited"), ALL_VISITS, all_link)
-    visit_sets[ALL_VISITS] = sorted(str(u) for u in selectors.visits_for(mission).values_list("uuid", flat=True))
+    visit_sets[ALL_VISITS] = sorted(
+        str(u) for u in selectors.visits_for(mission).values_list("uuid", flat=True)
+    )
 
     finding_rows = []
     for finding in findings:
@@ -176,8 +178,15 @@ def _mission_facts(mission: Mission) -> dict:
 
 def _meetings(mission: Mission) -> list[dict]:
     return [
-        {"date": m["date"].isoformat(), "category": m["category"], "counterpart": m["counterpart"], "title": m["title"]}
-        for m in mission.meetings.order_by("date", "created_at", "pk").values("date", "category", "counterpart", "title")
+        {
+            "date": m["date"].isoformat(),
+            "category": m["category"],
+            "counterpart": m["counterpart"],
+            "title": m["title"],
+        }
+        for m in mission.meetings.order_by("date", "created_at", "pk").values(
+            "date", "category", "counterpart", "title"
+        )
     ]
 
 

@@ -73,10 +73,19 @@ def render_run(render_id: int) -> str:
         raise
     certificate = signing.key_for(render.version.statement.mission).certificate_pem
     if services.render_finish(
-        render_id, attempt, path=relative, sha256=result["sha256"], size=result["size"], certificate_pem=certificate
+        render_id,
+        attempt,
+        path=relative,
+        sha256=result["sha256"],
+        size=result["size"],
+        certificate_pem=certificate,
     ):
-        logger.info("statement render %s done (%s bytes, child peak %s kB)", render_id, result["size"],
-                    result.get("max_rss_kb"))
+        logger.info(
+            "statement render %s done (%s bytes, child peak %s kB)",
+            render_id,
+            result["size"],
+            result.get("max_rss_kb"),
+        )
         return "done"
     target.unlink(missing_ok=True)  # another attempt took the render over meanwhile
     return "lost"

@@ -45,14 +45,18 @@ def _require_role(mission: Mission, user, roles) -> Member:
     return member
 
 
-def _event(version: StatementVersion | None, statement: Statement, action: str, user, detail: str = "") -> None:
+def _event(
+    version: StatementVersion | None, statement: Statement, action: str, user, detail: str = ""
+) -> None:
     StatementEvent.objects.create(
         version=version, statement=statement, action=action, user=user, detail=detail[:500]
     )
 
 
 def _lock(version: StatementVersion) -> StatementVersion:
-    return StatementVersion.objects.select_for_update().select_related("statement__mission").get(pk=version.pk)
+    return (
+        StatementVersion.objects.select_for_update().select_related("statement__mission").get(pk=version.pk)
+    )
 
 
 def latest_version(statement: Statement) -> StatementVersion | None:
@@ -98,7 +102,9 @@ def statement_redraft(*, version: StatementVersion, user) -> list[str]:
 
 
 @transaction.atomic
-def statement_edit(*, version: StatementVersion, user, texts: dict[str, str], known_figures: dict) -> list[str]:
+def statement_edit(
+    *, version: StatementVersion, user, texts: dict[str, str], known_figures: dict
+) -> list[str]:
     """Save new prose for some sections; returns the keys that changed.
 
     A section whose text changes is marked edited, so later redrafts keep it.
@@ -174,7 +180,9 @@ def statement_submit(*, version: StatementVersion, user) -> None:
         raise StatementError(_("Only a draft can be submitted for approval."))
     missing = unresolved(version, figures.collect(version.statement.mission))
     if missing:
-        raise StatementError(_("The text uses figures the data lacks: %(names)s.") % {"names": ", ".join(missing)})
+        raise StatementError(
+            _("The text uses figures the data lacks: %(names)s.") % {"names": ", ".join(missing)}
+        )
     version.status = StatementVersion.Status.SUBMITTED
     version.submitted_at, version.submitted_by, version.updated_by = timezone.now(), user, user
     version.save(update_fields=["status", "submitted_at", "submitted_by", "updated_by", "updated_at"])
@@ -226,7 +234,9 @@ def statement_approve(*, version: StatementVersion, user, request, verify_url: s
     snapshot = figures.collect(mission)
     missing = unresolved(version, snapshot)
     if missing:
-        raise StatementError(_("The text uses figures the data lacks: %(names)s.") % {"names": ", ".join(missing)})
+        raise StatementError(
+            _("The text uses figures the data lacks: %(names)s.") % {"names": ", ".join(missing)}
+        )
     signing.key_for(mission, user=user)
     version.snapshot = snapshot
     version.snapshot_sha256 = figures.sha256(snapshot)
@@ -285,7 +295,13 @@ def statement_new_version(*, statement: Statement, user) -> StatementVersion:
         updated_by=user,
         drafted_at=timezone.now(),
     )
-    _event(version, statement, StatementEvent.Action.NEW_VERSION, user, _("from version %(n)s") % {"n": latest.number})
+    _event(
+        version,
+        statement,
+        StatementEvent.Action.NEW_VERSION,
+        user,
+        _("from version %(n)s") % {"n": latest.number},
+    )
     return version
 
 
@@ -345,7 +361,9 @@ def render_claim(render_id: int) -> int | None:
     now = timezone.now()
     stale = now - datetime.timedelta(seconds=RENDER_STALE_SECONDS)
     claimable = StatementRender.objects.filter(pk=render_id, status=StatementRender.Status.QUEUED)
-    claimed = claimable.update(status=StatementRender.Status.RENDERING, started_at=now, attempts=F("attempts") + 1)
+    claimed = claimable.update(
+        status=StatementRender.Status.RENDERING, started_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         claimed = StatementRender.objects.filter(
             pk=render_id, status=StatementRender.Status.RENDERING, started_at__lt=stale
@@ -355,7 +373,9 @@ def render_claim(render_id: int) -> int | None:
     return StatementRender.objects.values_list("attempts", flat=True).get(pk=render_id)
 
 
-def render_finish(render_id: int, attempt: int, *, path: str, sha256: str, size: int, certificate_pem: str) -> bool:
+def render_finish(
+    render_id: int, attempt: int, *, path: str, sha256: str, size: int, certificate_pem: str
+) -> bool:
     """Record the finished file, if this attempt still holds the render."""
     return bool(
         StatementRender.objects.filter(
@@ -410,7 +430,12 @@ def statement_verify(*, data: bytes | None = None, sha256: str = "") -> dict:
         .filter(version__status__in=StatementVersion.FROZEN_STATUSES)
         .first()
     )
-    result = {"sha256": sha256, "render": render, "version": render.version if render else None, "signature": None}
+    result = {
+        "sha256": sha256,
+        "render": render,
+        "version": render.version if render else None,
+        "signature": None,
+    }
     if render is not None and data is not None:
         result["signature"] = signing.check_signature(data, render.certificate_pem)
     result["ok"] = render is not None and (result["signature"] is None or result["signature"].valid)

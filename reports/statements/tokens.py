@@ -103,6 +103,4 @@ def paragraphs(text: str, figures: dict) -> list[list[Text | Figure | Unknown]]:
 
 def plain_text(text: str, figures: dict) -> str:
     """The text with every figure resolved, paragraphs separated by blank lines."""
-    return "\n\n".join(
-        "".join(part.text for part in paragraph) for paragraph in paragraphs(text, figures)
-    )
+    return "\n\n".join("".join(part.text for part in paragraph) for paragraph in paragraphs(text, figures))

@@ -27,7 +27,9 @@ class Command(BaseCommand):
             raise CommandError(f"No mission with the code {code!r}.")
         statement = Statement.objects.filter(mission=mission).first()
         versions = statement.versions.order_by("-number") if statement else None
-        chosen = (versions.filter(number=version).first() if version else versions.first()) if versions else None
+        chosen = (
+            (versions.filter(number=version).first() if version else versions.first()) if versions else None
+        )
         if chosen is None:
             raise CommandError("This mission has no statement yet: draft it on the statement page first.")
         if chosen.is_frozen:
@@ -43,6 +45,8 @@ class Command(BaseCommand):
         """An approved version is never rendered again: hand out the signed file the worker made."""
         render = StatementRender.objects.filter(version=version, status=StatementRender.Status.DONE).first()
         if render is None:
-            raise CommandError("This version is approved but its signed PDF is not ready yet (see the statement page).")
+            raise CommandError(
+                "This version is approved but its signed PDF is not ready yet (see the statement page)."
+            )
         write_atomically(out.resolve(), file_for(render).read_bytes())
         self.stdout.write(f"{out}: the signed PDF of version {version.number}, SHA-256 {render.sha256}")
