@@ -152,6 +152,9 @@ class StatementEvent(models.Model):
         verbose_name = _("statement event")
         verbose_name_plural = _("statement events")
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
 
 class StatementRender(models.Model):
     """The signed PDF of an approved version, made by a Celery worker.
