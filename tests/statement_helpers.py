@@ -162,3 +162,25 @@ def approve(mission: Mission, *, editor: Member, head: Member):
         request=reauthenticated_request(head.user),
         verify_url=f"https://observa.example/verify/{version.uuid}/",
     )
+
+
+def add_demo_visits(mission: Mission) -> list[Visit]:
+    """One clean visit to each planned station of the demo mission, Baku first, then Karabakh."""
+    version = make_checklist(mission)
+    visits = []
+    minute = 0
+    for team in mission.teams.order_by("name"):
+        leader = team.leader or Member.objects.filter(mission=mission, team=team).first()
+        for station in team.stations.order_by("code"):
+            minute += 15
+            visits.append(
+                make_visit(
+                    version,
+                    station,
+                    leader,
+                    team=team,
+                    answers={"secrecy": "yes", "campaign": "no", "queue": "short"},
+                    at=ELECTION_DAY + datetime.timedelta(minutes=minute),
+                )
+            )
+    return visits

@@ -48,8 +48,18 @@ def _require_role(mission: Mission, user, roles) -> Member:
 def _event(
     version: StatementVersion | None, statement: Statement, action: str, user, detail: str = ""
 ) -> None:
+    """The statement's own history, and the mission's tamper-evident audit trail."""
+    from missions.audit import audit_record
+
     StatementEvent.objects.create(
         version=version, statement=statement, action=action, user=user, detail=detail[:500]
+    )
+    audit_record(
+        action=f"statement.{action}",
+        actor=user,
+        mission=statement.mission,
+        target=version or statement,
+        changes={"detail": detail[:500]} if detail else None,
     )
 
 
