@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import uuid
 
+import pytest
 from django.utils import timezone
 
 from missions.models import Member, Mission, Role, Team
@@ -184,3 +185,9 @@ def add_demo_visits(mission: Mission) -> list[Visit]:
                 )
             )
     return visits
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Test users get a cheap password hash (the real hasher costs ~0.3 s a user); checking still works."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

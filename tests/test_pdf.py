@@ -12,7 +12,7 @@ from reports.pdf import INTERNAL_BASE_URL, render_document_pdf, render_statement
 from reports.statements import drafting, figures, services
 from reports.statements.document import build_document
 from tests.factories import make_meeting, make_member, make_user
-from tests.statement_helpers import build_demo_like
+from tests.statement_helpers import build_demo_like, fast_passwords  # noqa: F401 - fast_passwords is an autouse fixture
 
 
 class _Hits(http.server.BaseHTTPRequestHandler):

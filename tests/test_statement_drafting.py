@@ -9,7 +9,7 @@ from reports.statements import drafting, figures, services, tokens
 from reports.statements.document import build_document, plain_text
 from reports.statements.language import country_phrase, date_range, join_list, number_in_words
 from tests.factories import make_meeting, make_member, make_station, make_user
-from tests.statement_helpers import build_demo_like, make_visit
+from tests.statement_helpers import build_demo_like, fast_passwords, make_visit  # noqa: F401 - fast_passwords is an autouse fixture
 
 
 @pytest.mark.parametrize(

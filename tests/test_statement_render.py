@@ -12,7 +12,7 @@ from reports.models import StatementRender
 from reports.statement_tasks import sweep_stuck_renders
 from reports.statements import rendering, services
 from tests.conftest import client_for
-from tests.statement_helpers import approve, build_demo_like
+from tests.statement_helpers import approve, build_demo_like, fast_passwords  # noqa: F401 - fast_passwords is an autouse fixture
 
 
 @pytest.fixture

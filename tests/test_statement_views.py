@@ -9,7 +9,7 @@ from django.urls import reverse
 from reports.models import Statement, StatementVersion
 from reports.statements import drafting, rendering, services
 from tests.conftest import client_for
-from tests.statement_helpers import approve, build_demo_like
+from tests.statement_helpers import approve, build_demo_like, fast_passwords  # noqa: F401 - fast_passwords is an autouse fixture
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from reports import signing
 from reports.models import StatementRender
 from reports.statement_tasks import sweep_stuck_renders
 from reports.statements import rendering, services
-from tests.statement_helpers import add_demo_visits, approve
+from tests.statement_helpers import add_demo_visits, approve, fast_passwords  # noqa: F401 - fast_passwords is an autouse fixture
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

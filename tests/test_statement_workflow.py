@@ -9,7 +9,7 @@ from reports.models import StatementEvent, StatementRender, StatementVersion
 from reports.statements import drafting, figures, services
 from tests.conftest import client_for
 from tests.factories import PASSWORD, make_member, make_station
-from tests.statement_helpers import build_demo_like, make_visit
+from tests.statement_helpers import build_demo_like, fast_passwords, make_visit  # noqa: F401 - fast_passwords is an autouse fixture
 
 
 @pytest.fixture

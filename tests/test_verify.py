@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from reports.statements import rendering
-from tests.statement_helpers import approve, build_demo_like
+from tests.statement_helpers import approve, build_demo_like, fast_passwords  # noqa: F401 - fast_passwords is an autouse fixture
 
 
 @pytest.fixture
