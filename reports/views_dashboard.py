@@ -32,7 +32,9 @@ from polling.models import Answer, Area
 from reports.charts import hour_bars, map_dots
 from reports.selectors import dashboard_data, results_state, visits_for
 
-PANEL_CACHE_SECONDS = 60
+PANEL_CACHE_SECONDS = 600
+RENDER_LOCK_SECONDS = 10
+LAGGING_TEAMS = 12
 REFRESH_AFTER_SECONDS = 4
 POLL_SECONDS = 10
 
@@ -124,33 +126,61 @@ def request_refresh(mission, state) -> None:
 
 
 def render_panel(request, access: MissionAccess, filters: Filters) -> str:
+    """The panel for these filters, rendered once per version of the counts.
+
+    1. Read the counts' version (one small query) and the cached (version, html) for these filters.
+    2. Same version: serve it. Older version: one request (a cache lock) renders the new one; the others
+       keep serving the previous rendering meanwhile, a second or so behind, instead of all rendering at
+       once each time the counts move.
+    """
     mission = access.mission
     state = results_state(mission)
     request_refresh(mission, state)
     version = state.version if state else 0
     digest = hashlib.sha256(filters.query().encode()).hexdigest()[:16]
-    key = f"reports:panel:{mission.pk}:{version}:{translation.get_language()}:{access.sees_all_teams}:{digest}"
-    html = cache.get(key)
-    if html is None:
-        data = dashboard_data(
-            mission,
-            team=filters.team,
-            area=filters.area,
-            checklist=filters.checklist or None,
-            question=filters.question or None,
-            area_level=filters.area_level,
-            by_team=filters.by == "team",
-        )
-        context = {
-            "mission": mission, "access": access, "d": data, "f": filters, "state": data.state, "poll": POLL_SECONDS,
-            "slice_q": filters.query(checklist="", question="", by="", level=""),
-            "hours": hour_bars(data.coverage.visits_per_hour), "map": map_dots(data.station_map),
-            "level_name": _level_name(mission, filters.level),
-            "by_name": _("team") if filters.by == "team" else _level_name(mission, filters.area_level or 0),
-        }
-        html = render_to_string("reports/_panel.html", context, request=request)
-        cache.set(key, html, PANEL_CACHE_SECONDS)
+    key = f"reports:panel:{mission.pk}:{translation.get_language()}:{access.sees_all_teams}:{digest}"
+    cached = cache.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    if cached is not None and not cache.add(key + ":rendering", 1, timeout=RENDER_LOCK_SECONDS):
+        return cached[1]
+    try:
+        html = _render_panel(request, access, filters)
+        cache.set(key, (version, html), PANEL_CACHE_SECONDS)
+    finally:
+        cache.delete(key + ":rendering")
     return html
+
+
+def _render_panel(request, access: MissionAccess, filters: Filters) -> str:
+    mission = access.mission
+    data = dashboard_data(
+        mission,
+        team=filters.team,
+        area=filters.area,
+        checklist=filters.checklist or None,
+        question=filters.question or None,
+        area_level=filters.area_level,
+        by_team=filters.by == "team",
+    )
+    context = {
+        "mission": mission,
+        "access": access,
+        "d": data,
+        "f": filters,
+        "state": data.state,
+        "poll": POLL_SECONDS,
+        "slice_q": filters.query(checklist="", question="", by="", level=""),
+        "hours": hour_bars(data.coverage.visits_per_hour),
+        "map": map_dots(data.station_map),
+        "level_name": _level_name(mission, filters.level),
+        "by_name": _("team") if filters.by == "team" else _level_name(mission, filters.area_level or 0),
+        # The teams furthest behind their plan; a team's own figures are one click away.
+        "lagging_teams": sorted(data.coverage.by_team, key=lambda r: (r.share.fraction, r.label))[
+            :LAGGING_TEAMS
+        ],
+    }
+    return render_to_string("reports/_panel.html", context, request=request)
 
 
 def _form_context(access, own_team, filters) -> dict:
@@ -166,10 +196,18 @@ def _form_context(access, own_team, filters) -> dict:
 def dashboard(request, code):
     access, own_team = results_access(request.user, code)
     if connection.vendor != "postgresql":
-        return render(request, "reports/dashboard_unavailable.html", {"mission": access.mission, "access": access})
+        return render(
+            request, "reports/dashboard_unavailable.html", {"mission": access.mission, "access": access}
+        )
     filters = parse_filters(request.GET, access.mission, own_team)
     panel = render_panel(request, access, filters)
-    context = {"mission": access.mission, "access": access, "f": filters, "panel": panel, "poll": POLL_SECONDS}
+    context = {
+        "mission": access.mission,
+        "access": access,
+        "f": filters,
+        "panel": panel,
+        "poll": POLL_SECONDS,
+    }
     return render(request, "reports/dashboard.html", context | _form_context(access, own_team, filters))
 
 
@@ -213,7 +251,11 @@ def figure_visits(request, code):
     page = Paginator(visits.order_by("-arrived_at", "-pk"), 50).get_page(get.get("page"))
     back = filters.query()
     context = {
-        "mission": access.mission, "access": access, "page": page, "f": filters, "back": back,
+        "mission": access.mission,
+        "access": access,
+        "page": page,
+        "f": filters,
+        "back": back,
         "figure": {k: get.get(k, "") for k in ("option", "flag", "hour")},
         "page_query": urlencode({k: v for k, v in get.items() if k != "page"}),
     }

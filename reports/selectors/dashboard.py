@@ -16,11 +16,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, FloatField, Func, Max, Min, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, FloatField, Func, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
 
 from missions.models import Mission, Team
-from polling.models import Area, PollingStation
+from polling.models import Area
 from reports.models import ResultCount, ResultCoverage, ResultKey, ResultState, ResultStationCount
 from reports.selectors import live
 from reports.selectors.common import (
@@ -45,7 +45,7 @@ from reports.selectors.types import (
 
 K = ResultKey.Kind
 LATEST_VISITS = 10
-MAP_COLUMNS = 72
+MAP_COLUMNS = 48
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,10 @@ def _slice(team: Team | None, area: Area | None) -> tuple[str, int]:
     if area is not None:
         return ResultCount.Dim.AREA, area.pk
     return ResultCount.Dim.MISSION, 0
+
+
+def _visit_key(mission: Mission):
+    return ResultKey.objects.filter(mission=mission, kind=K.VISIT).values("pk")[:1]
 
 
 def results_state(mission: Mission) -> ResultState | None:
@@ -227,7 +231,7 @@ def _coverage_rows_by_area(mission, cov, within: Area | None, level: int) -> lis
     visited = {
         r["group_id"]: r
         for r in ResultCount.objects.filter(
-            mission=mission, dim="a", key__kind=K.VISIT, group_id__in=[a["id"] for a in areas]
+            key_id=Subquery(_visit_key(mission)), dim="a", group_id__in=[a["id"] for a in areas]
         ).values("group_id", "visits", "stations")
     }
     rows = []
@@ -252,7 +256,7 @@ def _coverage_rows_by_team(mission, cov, area: Area | None) -> list[CoverageRow]
         return live._coverage_by_team(mission, live.visits_for(mission, area=area), area)
     visited = {
         r["group_id"]: r
-        for r in ResultCount.objects.filter(mission=mission, dim="t", key__kind=K.VISIT).values(
+        for r in ResultCount.objects.filter(key_id=Subquery(_visit_key(mission)), dim="t").values(
             "group_id", "visits", "stations"
         )
     }
@@ -320,7 +324,7 @@ def _latest_visits(mission, team, area) -> list:
     visits = live.visits_for(mission, team=team, area=area)
     return list(
         visits.select_related("station", "observer__user", "team", "checklist_version__checklist").order_by(
-            "-arrived_at", "-pk"
+            "-arrived_at"
         )[:LATEST_VISITS]
     )
 
@@ -341,12 +345,12 @@ def station_map(mission: Mission, *, team: Team | None = None, area: Area | None
     step_x = width / (MAP_COLUMNS - 1)
     step_y = max(height / max(int(MAP_COLUMNS * aspect) - 1, 1), 1e-6)
     visit_rows = ResultStationCount.objects.filter(
-        mission=mission, key__kind=K.VISIT, station_id=OuterRef("pk")
+        key_id=Subquery(_visit_key(mission)), station_id=OuterRef("pk")
     )
     if team is not None:
         visit_rows = visit_rows.filter(team_id=team.pk)
     cells = (
-        PollingStation.objects.filter(pk__in=stations.values("pk"))
+        stations.order_by()
         .annotate(
             gx=(Cast("longitude", FloatField()) - Value(float(box["w"]))) / Value(step_x),
             gy=(Value(float(box["n"])) - Cast("latitude", FloatField())) / Value(step_y),

@@ -82,8 +82,9 @@ def planned_stations(mission: Mission, *, team: Team | None = None) -> QuerySet:
     if team is not None:
         return team.stations.all()
     stations = PollingStation.objects.filter(mission=mission)
-    if Team.stations.through.objects.filter(team__mission=mission).exists():
-        stations = stations.filter(planned_by_teams__isnull=False).distinct()
+    plan = Team.stations.through.objects.filter(team__mission=mission)
+    if plan.exists():
+        stations = stations.filter(pk__in=plan.values("pollingstation_id"))
     return stations
 
 

@@ -142,6 +142,7 @@ BATCH_SQL = [
      GROUP BY x.key_id, x.station_id, x.team_id, ps.area_id
     HAVING SUM(x.d) <> 0
     """,
+    "ANALYZE rc_changed, rc_fk, rc_delta",
     """
     CREATE TEMP TABLE rc_anc ON COMMIT DROP AS
     WITH RECURSIVE anc(area_id, ancestor_id, parent_id) AS (
@@ -152,6 +153,7 @@ BATCH_SQL = [
     )
     SELECT area_id, ancestor_id FROM anc
     """,
+    "ANALYZE rc_anc",
     # 4. Visit counts for every slice.
     """
     INSERT INTO reports_resultcount (mission_id, key_id, dim, group_id, visits, stations)
@@ -184,6 +186,7 @@ BATCH_SQL = [
       LEFT JOIN reports_resultstationcount sc
         ON sc.key_id = sd.key_id AND sc.station_id = sd.station_id AND sc.team_id = sd.team_id
     """,
+    "ANALYZE rc_sdelta, rc_st, rc_stt",
     """
     INSERT INTO reports_resultstationcount (mission_id, key_id, station_id, team_id, visits)
     SELECT %(m)s, key_id, station_id, team_id, d FROM rc_sdelta
