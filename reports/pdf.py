@@ -6,9 +6,10 @@ static files and data: URIs (`StaticOnlyFetcher`), so user text can neither
 reach the network nor read the server's files.
 
 Workers do not call WeasyPrint in their own process: WeasyPrint keeps memory after
-large documents, so `render_to_file` runs it in a short-lived child process
-(`python -m reports.pdf`), which writes the file under a temporary name in the
-target directory and renames it into place, so a reader never sees half a PDF.
+large documents, so `render_to_file` runs it in a short-lived child process forked
+from a warm render server (`python -m reports.pdf --serve`), which writes the file
+under a temporary name in the target directory and renames it into place, so a
+reader never sees half a PDF.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -142,7 +144,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def produce(payload: dict) -> dict:
     """Render, sign when asked, write: the work of the child process (and of nothing else)."""
+    started = time.perf_counter()
     pdf = render_document_pdf(payload["document"])
+    rendered = time.perf_counter()
     if payload.get("sign"):
         from reports.signing import sign_pdf
 
@@ -153,58 +157,172 @@ def produce(payload: dict) -> dict:
             signer_name=payload["signer_name"],
             location=payload.get("sign_location", ""),
         )
+    signed = time.perf_counter()
     delay = os.environ.get("OBSERVA_TEST_RENDER_DELAY")
     if delay:  # tests kill the worker here, between rendering and writing
         time.sleep(float(delay))
     out = Path(payload["out"])
     write_atomically(out, pdf)
-    return {"sha256": hashlib.sha256(pdf).hexdigest(), "size": len(pdf)}
+    return {
+        "sha256": hashlib.sha256(pdf).hexdigest(),
+        "size": len(pdf),
+        "seconds": {
+            "render": round(rendered - started, 3),
+            "sign": round(signed - rendered, 3),
+            "write": round(time.perf_counter() - signed, 3),
+        },
+    }
 
 
 def render_to_file(payload: dict) -> dict:
-    """Run `produce(payload)` in a child process; returns {"sha256", "size", "max_rss_kb"}."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
-    }
+    """Run `produce(payload)` in a fresh child process; returns {"sha256", "size", "max_rss_kb"}.
+
+    The child is forked from this process's warm render server (see `_RenderServer`),
+    so it starts in milliseconds with Django, WeasyPrint and pyHanko already
+    imported, and all the memory WeasyPrint takes goes away when it exits.
+    """
+    global _server
+    if _server is None or not _server.usable():
+        _server = _RenderServer()
     try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "reports.pdf"],
-            input=json.dumps(payload).encode(),
-            capture_output=True,
-            timeout=CHILD_TIMEOUT_SECONDS,
+        result = _server.run(payload, CHILD_TIMEOUT_SECONDS)
+    except RenderError:
+        _server.stop()
+        _server = None
+        raise
+    if "error" in result:
+        raise RenderError(result["error"])
+    return result
+
+
+def warm_up(*, wait: bool = False) -> None:
+    """Start this process's render server now (workers call it when their pool process starts)."""
+    global _server
+    if _server is None or not _server.usable():
+        _server = _RenderServer()
+    if wait:
+        _server.run({"ping": True}, CHILD_TIMEOUT_SECONDS)
+
+
+class _RenderServer:
+    """`python -m reports.pdf --serve`: imports everything once, then forks one child per render.
+
+    The server itself never renders, so it stays small and single-threaded (safe to
+    fork). It and its children die with the process that started them (PDEATHSIG),
+    so a killed worker leaves no renderer behind to write a late file.
+    """
+
+    def __init__(self):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
+        }
+        self.owner = os.getpid()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reports.pdf", "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             cwd=str(settings.BASE_DIR),
             env=env,
-            check=False,
         )
-    except subprocess.TimeoutExpired as exc:
-        raise RenderError(f"the renderer took longer than {CHILD_TIMEOUT_SECONDS} s") from exc
-    if completed.returncode != 0:
-        tail = completed.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        if completed.returncode < 0:
-            raise RenderError(f"the renderer was killed by signal {-completed.returncode}")
-        raise RenderError("; ".join(tail) or f"the renderer exited with status {completed.returncode}")
-    lines = completed.stdout.decode().strip().splitlines()
-    return json.loads(lines[-1])
+
+    def usable(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def run(self, payload: dict, timeout: float) -> dict:
+        try:
+            self.process.stdin.write(json.dumps(payload).encode() + b"\n")
+            self.process.stdin.flush()
+        except BrokenPipeError as exc:
+            raise RenderError("the renderer is not running") from exc
+        deadline = time.monotonic() + timeout
+        line = b""
+        fd = self.process.stdout.fileno()
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RenderError(f"the renderer took longer than {int(timeout)} s")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise RenderError(f"the renderer stopped (exit status {self.process.wait(timeout=10)})")
+                line += chunk
+        return json.loads(line)
 
 
-def _child_main() -> None:
+_server: _RenderServer | None = None
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _serve() -> None:
     import resource
 
     import django
 
+    _die_with_parent()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    payload = json.loads(sys.stdin.buffer.read())
-    try:
-        result = produce(payload)
-    except Exception as exc:  # noqa: BLE001 - reported to the parent as the failure reason
-        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
-        sys.exit(2)
-    result["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps(result))
+    import pyhanko.sign.signers  # noqa: F401 - imported once here, not in every child
+    from weasyprint import HTML
+
+    from reports.signing import sign_pdf, throwaway_material
+
+    # Load our fonts, styles and pyHanko's lazy parts once (a few lines, nothing large):
+    # every child forked below inherits them.
+    sample = HTML(
+        string='<link rel="stylesheet" href="/static/css/statement_pdf.css"><p>ə ğ Қазақстан <b>x</b> <i>y</i></p>',
+        base_url=INTERNAL_BASE_URL,
+        url_fetcher=static_only_fetcher(),
+    ).write_pdf()
+    sign_pdf(sample, throwaway_material(), reason="warm-up", signer_name="warm-up")
+
+    for line in sys.stdin.buffer:
+        if not line.strip():
+            continue
+        if json.loads(line).get("ping"):
+            os.write(1, b'{"pong": true}\n')
+            continue
+        pid = os.fork()
+        if pid == 0:  # the child: render, answer, leave without running any cleanup of the server
+            _die_with_parent()
+            try:
+                result = produce(json.loads(line))
+                result["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            except Exception as exc:  # noqa: BLE001 - reported to the worker as the failure reason
+                result = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+            os.write(1, json.dumps(result).encode() + b"\n")
+            os._exit(0)
+        _pid, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            os.write(
+                1,
+                json.dumps({"error": f"the renderer was killed by signal {os.WTERMSIG(status)}"}).encode()
+                + b"\n",
+            )
+        elif os.WEXITSTATUS(status) != 0:
+            os.write(
+                1,
+                json.dumps({"error": f"the renderer exited with status {os.WEXITSTATUS(status)}"}).encode()
+                + b"\n",
+            )
 
 
 if __name__ == "__main__":
-    _child_main()
+    _serve()

@@ -79,8 +79,12 @@ def _store(
 
 
 def generate_key(mission: Mission, *, user=None) -> MissionSigningKey:
-    """A fresh RSA key and a self-signed certificate naming the organisation and the mission."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    """A fresh ECDSA P-256 key and a self-signed certificate naming the organisation and the mission.
+
+    P-256 rather than RSA: as strong as RSA-3072, and loading an RSA key (which
+    OpenSSL validates each time) would add half a second to every signature.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, f"{mission.name}"[:64]),
@@ -165,6 +169,29 @@ def key_material(signing_key: MissionSigningKey) -> dict:
         "pkcs12": bytes(signing_key.pkcs12).hex(),
         "passphrase": _passphrase(signing_key.mission).decode(),
     }
+
+
+def throwaway_material() -> dict:
+    """A key that signs nothing real: the render server signs once with it at start, so the
+    children it forks find pyHanko's lazily loaded parts already in memory."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Observa warm-up")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    passphrase = b"warm-up"
+    blob = pkcs12.serialize_key_and_certificates(
+        b"warm-up", key, cert, None, serialization.BestAvailableEncryption(passphrase)
+    )
+    return {"pkcs12": blob.hex(), "passphrase": passphrase.decode()}
 
 
 def sign_pdf(pdf: bytes, material: dict, *, reason: str, signer_name: str, location: str = "") -> bytes:

@@ -6,6 +6,7 @@ import datetime
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +14,14 @@ from reports.models import StatementRender
 from reports.statements import rendering, services
 
 logger = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _start_render_server(**kwargs) -> None:
+    """Each pool process gets its warm render server at start, so no render pays for the imports."""
+    from reports import pdf
+
+    pdf.warm_up()
 
 
 @shared_task(

@@ -99,7 +99,7 @@ def statement_start(request, code: str):
 def statement_save(request, code: str):
     access = get_statement_access(request.user, code, edit=True)
     version = get_version_for(access)
-    snapshot = figures.collect(access.mission)
+    snapshot = figures.collect(access.mission, annex=False)
     form = SectionsForm(request.POST, sections=version.sections, labels={})
     if form.is_valid():
         changed = _run(
@@ -127,7 +127,7 @@ def statement_preview(request, code: str):
     # htmx posts the textarea under its own name (section__<key>).
     text = next((value for name, value in request.POST.items() if name.startswith("section__")), "")
     text = text[: services.MAX_SECTION_CHARS]
-    snapshot = figures.collect(access.mission)
+    snapshot = figures.collect(access.mission, annex=False)
     version = get_version_for(access)
     paragraphs = [
         [_part(p, _figure_link(code, version.number)) for p in paragraph]
@@ -257,7 +257,7 @@ def statement_figure(request, code: str, number: int, name: str):
     """The visits behind one figure: the frozen ones for an approved version, today's for a draft."""
     access = get_statement_access(request.user, code)
     version = get_version_for(access, number)
-    snapshot = version.snapshot if version.is_frozen else figures.collect(access.mission)
+    snapshot = version.snapshot if version.is_frozen else figures.collect(access.mission, annex=False)
     figure = snapshot["figures"].get(name)
     if figure is None or not figure.get("visits"):
         raise Http404

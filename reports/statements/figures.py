@@ -43,12 +43,16 @@ def _plain(value):
     return value
 
 
-def collect(mission: Mission) -> dict:
-    """The snapshot of `mission` as it is now (a dict of JSON types only)."""
+def collect(mission: Mission, *, annex: bool = True) -> dict:
+    """The snapshot of `mission` as it is now (a dict of JSON types only).
+
+    `annex=False` leaves out the per-question tables: drafting prose does not need
+    them, and they are the most expensive part (approval always takes them).
+    """
     coverage = selectors.coverage(mission)
     findings = selectors.findings(mission)
     serious = selectors.serious_irregularities(mission)
-    results = selectors.question_results(mission)
+    results = selectors.question_results(mission) if annex else []
 
     figures: dict[str, dict] = {}
     visit_sets: dict[str, list[str]] = {}

@@ -82,7 +82,7 @@ def statement_start(*, mission: Mission, user) -> StatementVersion:
     latest = latest_version(statement)
     if latest is not None:
         return latest
-    snapshot = figures.collect(mission)
+    snapshot = figures.collect(mission, annex=False)
     version = StatementVersion.objects.create(
         statement=statement,
         number=1,
@@ -102,7 +102,7 @@ def statement_redraft(*, version: StatementVersion, user) -> list[str]:
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.DRAFT:
         raise StatementError(_("Only a draft can be redrafted."))
-    snapshot = figures.collect(version.statement.mission)
+    snapshot = figures.collect(version.statement.mission, annex=False)
     version.sections, warnings = drafting.redraft(version.sections, drafting.default_sections(snapshot))
     version.drafted_at = timezone.now()
     version.updated_by = user
@@ -160,7 +160,7 @@ def statement_reset_section(*, version: StatementVersion, user, key: str) -> Non
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.DRAFT:
         raise StatementError(_("Only a draft can be edited. Return it to draft first."))
-    fresh = {s["key"]: s for s in drafting.default_sections(figures.collect(version.statement.mission))}
+    fresh = {s["key"]: s for s in drafting.default_sections(figures.collect(version.statement.mission, annex=False))}
     sections = []
     for section in version.sections:
         if section["key"] == key:
@@ -188,7 +188,7 @@ def statement_submit(*, version: StatementVersion, user) -> None:
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.DRAFT:
         raise StatementError(_("Only a draft can be submitted for approval."))
-    missing = unresolved(version, figures.collect(version.statement.mission))
+    missing = unresolved(version, figures.collect(version.statement.mission, annex=False))
     if missing:
         raise StatementError(
             _("The text uses figures the data lacks: %(names)s.") % {"names": ", ".join(missing)}
@@ -295,7 +295,7 @@ def statement_new_version(*, statement: Statement, user) -> StatementVersion:
     latest = latest_version(statement)
     if latest is None or latest.is_open:
         raise StatementError(_("There is already a draft of this statement."))
-    snapshot = figures.collect(statement.mission)
+    snapshot = figures.collect(statement.mission, annex=False)
     sections, _warnings = drafting.redraft(latest.sections, drafting.default_sections(snapshot))
     version = StatementVersion.objects.create(
         statement=statement,
@@ -356,7 +356,7 @@ def data_changes(version: StatementVersion) -> list[dict]:
     """For a frozen version: the figures that would change if it were drafted from today's data."""
     if not version.is_frozen or not version.snapshot:
         return []
-    return figures.changed_figures(version.snapshot, figures.collect(version.statement.mission))
+    return figures.changed_figures(version.snapshot, figures.collect(version.statement.mission, annex=False))
 
 
 # --- Render rows ------------------------------------------------------------------
