@@ -124,8 +124,11 @@ def statement_save(request, code: str):
 def statement_preview(request, code: str):
     """The htmx live preview of one section: the text with every figure resolved."""
     access = get_statement_access(request.user, code, edit=True)
-    # htmx posts the textarea under its own name (section__<key>).
-    text = next((value for name, value in request.POST.items() if name.startswith("section__")), "")
+    # htmx posts the whole editor form; HX-Trigger-Name says which textarea changed.
+    name = request.headers.get("HX-Trigger-Name", "")
+    if not name.startswith("section__"):
+        name = next((n for n in request.POST if n.startswith("section__")), "")
+    text = request.POST.get(name, "")
     text = text[: services.MAX_SECTION_CHARS]
     snapshot = figures.collect(access.mission, annex=False)
     version = get_version_for(access)

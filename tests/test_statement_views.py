@@ -92,6 +92,15 @@ def test_live_preview_resolves_figures_and_escapes_text(client, mission, draft, 
     assert ">22</a>" in content
 
 
+def test_live_preview_renders_the_textarea_that_changed(client, mission, draft, secretariat):
+    response = client_for(client, secretariat).post(
+        _url("statement_preview", mission),
+        {"section__introduction": "First section.", "section__conclusion": "Visited [[stations_visited]]."},
+        HTTP_HX_TRIGGER_NAME="section__conclusion",
+    )
+    assert "Visited" in response.content.decode() and "First section" not in response.content.decode()
+
+
 def test_figure_page_lists_the_visits_behind_it(client, mission, draft, secretariat, data):
     client = client_for(client, secretariat)
     page = client.get(_url("statement_figure", mission, 1, "serious:count"))

@@ -74,11 +74,25 @@ def collect(mission: Mission, *, annex: bool = True) -> dict:
         key = finding_key(finding.checklist_code, finding.question_code)
         link = {"checklist": finding.checklist_code, "question": finding.question_code, "flagged": "1"}
         visit_sets[key] = sorted(str(u) for u in finding.figure.visit_uuids)
+        question = finding.text if len(finding.text) <= 60 else finding.text[:57] + "…"
         figures[f"{key}:count"] = _count(
-            finding.figure.count, _("polling stations where it was reported"), key, link
+            finding.figure.count,
+            _("%(question)s: polling stations reporting it") % {"question": question},
+            key,
+            link,
         )
-        figures[f"{key}:total"] = _count(finding.figure.total, _("polling stations that answered"), key, link)
-        figures[f"{key}:percent"] = _percent(finding.figure.percent, _("per cent"), key, link)
+        figures[f"{key}:total"] = _count(
+            finding.figure.total,
+            _("%(question)s: polling stations that answered") % {"question": question},
+            key,
+            link,
+        )
+        figures[f"{key}:percent"] = _percent(
+            finding.figure.percent,
+            _("%(question)s: per cent reporting it") % {"question": question},
+            key,
+            link,
+        )
         finding_rows.append(
             {
                 "key": key,
@@ -98,7 +112,9 @@ def collect(mission: Mission, *, annex: bool = True) -> dict:
         serious.count, _("polling stations with serious irregularities"), "serious", serious_link
     )
     figures["serious:total"] = _count(serious.total, _("polling stations visited"), "serious", serious_link)
-    figures["serious:percent"] = _percent(serious.percent, _("per cent"), "serious", serious_link)
+    figures["serious:percent"] = _percent(
+        serious.percent, _("per cent of stations with serious irregularities"), "serious", serious_link
+    )
 
     return {
         "schema": SCHEMA,
