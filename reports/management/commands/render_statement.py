@@ -12,23 +12,23 @@ from reports.statements.rendering import file_for, render_version_to_file
 
 class Command(BaseCommand):
     help = (
-        "Render the mission's newest statement version (or --version N) to a PDF. A draft is rendered unsigned "
+        "Render the mission's newest statement version (or --number N) to a PDF. A draft is rendered unsigned "
         "and marked as a draft; an approved version is never rendered again: its signed PDF is copied."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("code", help="The mission's short code")
         parser.add_argument("--out", required=True, help="Where to write the PDF")
-        parser.add_argument("--version", type=int, default=None, help="Version number (default: the newest)")
+        parser.add_argument("--number", type=int, default=None, help="Version number (default: the newest)")
 
-    def handle(self, *args, code: str, out: str, version: int | None, **options):
+    def handle(self, *args, code: str, out: str, number: int | None, **options):
         mission = Mission.objects.filter(code=code).first()
         if mission is None:
             raise CommandError(f"No mission with the code {code!r}.")
         statement = Statement.objects.filter(mission=mission).first()
         versions = statement.versions.order_by("-number") if statement else None
         chosen = (
-            (versions.filter(number=version).first() if version else versions.first()) if versions else None
+            (versions.filter(number=number).first() if number else versions.first()) if versions else None
         )
         if chosen is None:
             raise CommandError("This mission has no statement yet: draft it on the statement page first.")
