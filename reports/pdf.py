@@ -22,6 +22,7 @@ import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -182,14 +183,15 @@ def render_to_file(payload: dict) -> dict:
     imported, and all the memory WeasyPrint takes goes away when it exits.
     """
     global _server
-    if _server is None or not _server.usable():
-        _server = _RenderServer()
-    try:
-        result = _server.run(payload, CHILD_TIMEOUT_SECONDS)
-    except RenderError:
-        _server.stop()
-        _server = None
-        raise
+    with _server_lock:  # one render at a time per process (threads share the server's pipes)
+        if _server is None or not _server.usable():
+            _server = _RenderServer()
+        try:
+            result = _server.run(payload, CHILD_TIMEOUT_SECONDS)
+        except RenderError:
+            _server.stop()
+            _server = None
+            raise
     if "error" in result:
         raise RenderError(result["error"])
     return result
@@ -198,10 +200,11 @@ def render_to_file(payload: dict) -> dict:
 def warm_up(*, wait: bool = False) -> None:
     """Start this process's render server now (workers call it when their pool process starts)."""
     global _server
-    if _server is None or not _server.usable():
-        _server = _RenderServer()
-    if wait:
-        _server.run({"ping": True}, CHILD_TIMEOUT_SECONDS)
+    with _server_lock:
+        if _server is None or not _server.usable():
+            _server = _RenderServer()
+        if wait:
+            _server.run({"ping": True}, CHILD_TIMEOUT_SECONDS)
 
 
 class _RenderServer:
@@ -257,6 +260,7 @@ class _RenderServer:
 
 
 _server: _RenderServer | None = None
+_server_lock = threading.Lock()
 
 
 def _die_with_parent() -> None:
