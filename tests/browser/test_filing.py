@@ -102,6 +102,18 @@ def test_visits_left_by_an_ended_session_are_sent_after_logging_in_again(
     assert (visit.station.code, visit.observer) == ("0002", observer_day)
 
 
+def test_a_missing_csrf_cookie_is_fetched_again_before_sending(
+    page, context, live_server, mission, observer_day
+):
+    login(page, live_server, observer_day.user.email, PASSWORD)
+    open_filing_page(page, live_server, mission)
+    context.clear_cookies(name="csrftoken")  # refused by the CSRF check: a page is fetched for a new one
+    file_visit(page, "0001", members=3)
+    expect(page.locator("[data-form-done-status]")).to_contain_text("Sent to the server.")
+    assert Visit.objects.get().station.code == "0001"
+    assert any(cookie["name"] == "csrftoken" for cookie in context.cookies())
+
+
 def test_logging_out_with_a_refused_visit_warns_and_the_visit_is_fixed_later(
     page, context, live_server, mission, observer_day
 ):

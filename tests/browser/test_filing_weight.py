@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from polling import checklists
-from tests.browser.conftest import login
+from tests.browser.conftest import login, screenshot
 from tests.factories import PASSWORD, make_station
 
 pytestmark = pytest.mark.browser
@@ -60,6 +60,7 @@ def test_the_counting_form_page_stays_under_150_kb(browser, live_server, mission
         address = f"/m/{mission.code}/file/{checklist.code}/"
         page.goto(address, wait_until="networkidle")
         assert page.locator("#filing-form .q").count() == 37
+        screenshot(page, "filing-counting-form-390", full_page=False)
 
         lines, gzipped, uncompressed_page = [], 0, 0
         for request in responses:
