@@ -130,7 +130,7 @@
         .then(function () { return send(entry, true); }, function () { return retryLater(entry, MSG.network_error); });
     }
     if (data && (status === 400 || status === 403 || status === 404 || status === 409)) {
-      entry.state = status === 400 ? "invalid" : "refused";
+      entry.state = status === 400 ? "invalid" : status === 409 ? "conflict" : "refused";
       entry.errors = data.errors || null;
       entry.lastError = status === 400 ? MSG.invalid : data.message || String(status);
       return put(entry).then(function () { emit("refused", { entry: entry }); return "blocked"; });

@@ -203,6 +203,32 @@ def test_observer_corrects_a_visit(page, live_server, mission, observer_day):
     assert "arrived_at" not in changes  # the untouched arrival is sent back as it was
 
 
+def test_a_correction_based_on_an_old_revision_is_refused_and_can_be_discarded(
+    page, live_server, mission, team, observer_day
+):
+    from polling import visits as service
+
+    version = Checklist.objects.get(code="opening").current_version
+    station = mission.stations.get(code="0001")
+    visit, _ = service.visit_submit(mission=mission, member=observer_day, payload=payload(version, station))
+    login(page, live_server, observer_day.user.email, PASSWORD)
+    page.goto(f"{live_server.url}/m/{mission.code}/visits/{visit.uuid}/edit/")
+    # Meanwhile a teammate corrects it (revision 2).
+    teammate = make_member(mission, Role.OBSERVER, team=team)
+    body = payload(version, station, uuid=str(visit.uuid), notes="Seen by both of us.")
+    service.visit_update(visit=visit, member=teammate, payload=body, base_revision=1)
+
+    page.fill("[name=q-A3]", "9")
+    page.click("#filing-form button[type=submit]")
+    expect(page.locator("[data-form-errors]")).to_contain_text("after you opened it (revision 1)")
+    expect(page.locator("[data-outbox-count]")).to_contain_text("Need your attention: 1")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-outbox-list] button:has-text('Discard')")
+    expect(page.locator("[data-outbox-count]")).to_have_text(SENT)
+    visit.refresh_from_db()
+    assert (visit.revision, visit.notes, answers(visit)["A3"]) == (2, "Seen by both of us.", 7)
+
+
 def test_an_incident_reported_offline_from_a_visit_is_sent_after_it(
     page, context, live_server, mission, observer_day
 ):
