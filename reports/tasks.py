@@ -22,15 +22,25 @@ RESULTS_REFRESH_SECONDS = 5.0
 @shared_task(acks_late=True, ignore_result=True)
 def refresh_mission_results(mission_id: int) -> None:
     """Bring one mission's dashboard counts up to date (a no-op if another worker is doing it)."""
-    if Mission.objects.filter(pk=mission_id).exists():
-        refresh_results(mission_id)
+    mission = Mission.objects.filter(pk=mission_id).first()
+    if mission is not None:
+        _refresh_and_warm(mission)
 
 
 @shared_task(acks_late=True, ignore_result=True, expires=RESULTS_REFRESH_SECONDS * 2)
 def refresh_open_missions_results() -> None:
     """Every few seconds: the counts of every mission that is not closed."""
-    for mission_id in Mission.objects.exclude(status=Mission.Status.CLOSED).values_list("pk", flat=True):
-        refresh_results(mission_id)
+    for mission in Mission.objects.exclude(status=Mission.Status.CLOSED):
+        _refresh_and_warm(mission)
+
+
+def _refresh_and_warm(mission: Mission) -> None:
+    """Refresh the counts; if they moved, render the panels people are watching, off their requests."""
+    from reports.views_dashboard import warm_panels
+
+    report = refresh_results(mission.pk)
+    if report.locked and (report.changed_visits or report.rebuilt):
+        warm_panels(mission)
 
 
 @shared_task(
@@ -53,6 +63,9 @@ def sweep_exports() -> None:
 
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
-    "reports-refresh-results": {"task": "reports.tasks.refresh_open_missions_results", "schedule": RESULTS_REFRESH_SECONDS},
+    "reports-refresh-results": {
+        "task": "reports.tasks.refresh_open_missions_results",
+        "schedule": RESULTS_REFRESH_SECONDS,
+    },
     "reports-sweep-exports": {"task": "reports.tasks.sweep_exports", "schedule": 60.0},
 }

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -35,6 +35,8 @@ from reports.selectors import dashboard_data, results_state, visits_for
 PANEL_CACHE_SECONDS = 600
 RENDER_LOCK_SECONDS = 10
 LAGGING_TEAMS = 12
+VIEWED_SECONDS = 180
+MAX_WARM_PANELS = 20
 REFRESH_AFTER_SECONDS = 4
 POLL_SECONDS = 10
 
@@ -125,35 +127,85 @@ def request_refresh(mission, state) -> None:
         refresh_mission_results.delay(mission.pk)
 
 
+def _panel_key(mission_pk: int, language: str, query: str) -> str:
+    """The panel depends only on the filters (a team leader's always name their team) and the language."""
+    return f"reports:panel:{mission_pk}:{language}:{hashlib.sha256(query.encode()).hexdigest()[:16]}"
+
+
 def render_panel(request, access: MissionAccess, filters: Filters) -> str:
-    """The panel for these filters, rendered once per version of the counts.
+    """The panel for these filters, rendered once per version of the counts, by the worker if it can.
 
     1. Read the counts' version (one small query) and the cached (version, html) for these filters.
-    2. Same version: serve it. Older version: one request (a cache lock) renders the new one; the others
-       keep serving the previous rendering meanwhile, a second or so behind, instead of all rendering at
-       once each time the counts move.
+    2. Same version: serve it. This is the usual case: after each refresh the worker renders again
+       every panel viewed in the last minutes (warm_panels).
+    3. Older version: one request (a cache lock) renders the new one; the others keep serving the
+       previous rendering meanwhile instead of all rendering at once.
     """
     mission = access.mission
     state = results_state(mission)
     request_refresh(mission, state)
     version = state.version if state else 0
-    digest = hashlib.sha256(filters.query().encode()).hexdigest()[:16]
-    key = f"reports:panel:{mission.pk}:{translation.get_language()}:{access.sees_all_teams}:{digest}"
+    language, query = translation.get_language(), filters.query()
+    _remember_viewed(mission.pk, language, query)
+    key = _panel_key(mission.pk, language, query)
     cached = cache.get(key)
     if cached is not None and cached[0] == version:
         return cached[1]
-    if cached is not None and not cache.add(key + ":rendering", 1, timeout=RENDER_LOCK_SECONDS):
-        return cached[1]
+    html = _render_and_store(mission, filters, key, version)
+    return html if html is not None else (cached or cache.get(key))[1]
+
+
+def _render_and_store(mission, filters: Filters, key: str, version: int, *, wait: bool = True) -> str | None:
+    """Render and cache the panel unless someone else is rendering it (then None, if there is an old one)."""
+    if not cache.add(key + ":rendering", 1, timeout=RENDER_LOCK_SECONDS) and (not wait or cache.get(key)):
+        return None
     try:
-        html = _render_panel(request, access, filters)
+        html = _render_panel(mission, filters)
         cache.set(key, (version, html), PANEL_CACHE_SECONDS)
     finally:
         cache.delete(key + ":rendering")
     return html
 
 
-def _render_panel(request, access: MissionAccess, filters: Filters) -> str:
-    mission = access.mission
+def _remember_viewed(mission_pk: int, language: str, query: str) -> None:
+    """Note that someone watches this panel, so that the worker renders it after each refresh."""
+    digest = hashlib.sha256(f"{language}|{query}".encode()).hexdigest()[:16]
+    if cache.add(f"reports:viewed:{mission_pk}:{digest}", (language, query), timeout=VIEWED_SECONDS):
+        index_key = f"reports:viewed:{mission_pk}"
+        index = cache.get(index_key) or []
+        if digest not in index:
+            cache.set(index_key, [*index[-(MAX_WARM_PANELS - 1) :], digest], timeout=None)
+    else:
+        cache.touch(f"reports:viewed:{mission_pk}:{digest}", VIEWED_SECONDS)
+
+
+def warm_panels(mission) -> int:
+    """Render every panel viewed in the last minutes at the counts' current version (run by the worker)."""
+    state = results_state(mission)
+    version = state.version if state else 0
+    index_key = f"reports:viewed:{mission.pk}"
+    index = cache.get(index_key) or []
+    entries = cache.get_many([f"{index_key}:{digest}" for digest in index])
+    alive, rendered = [], 0
+    for digest in index:
+        entry = entries.get(f"{index_key}:{digest}")
+        if entry is None:
+            continue
+        alive.append(digest)
+        language, query = entry
+        key = _panel_key(mission.pk, language, query)
+        cached = cache.get(key)
+        if cached is not None and cached[0] == version:
+            continue
+        with translation.override(language):
+            filters = parse_filters(QueryDict(query), mission, None)
+            if _render_and_store(mission, filters, key, version, wait=False) is not None:
+                rendered += 1
+    cache.set(index_key, alive, timeout=None)
+    return rendered
+
+
+def _render_panel(mission, filters: Filters) -> str:
     data = dashboard_data(
         mission,
         team=filters.team,
@@ -165,7 +217,6 @@ def _render_panel(request, access: MissionAccess, filters: Filters) -> str:
     )
     context = {
         "mission": mission,
-        "access": access,
         "d": data,
         "f": filters,
         "state": data.state,
@@ -180,7 +231,7 @@ def _render_panel(request, access: MissionAccess, filters: Filters) -> str:
             :LAGGING_TEAMS
         ],
     }
-    return render_to_string("reports/_panel.html", context, request=request)
+    return render_to_string("reports/_panel.html", context)
 
 
 def _form_context(access, own_team, filters) -> dict:
