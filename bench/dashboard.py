@@ -196,7 +196,7 @@ mb AS (
 )
 INSERT INTO polling_visit (uuid, mission_id, checklist_version_id, station_id, observer_id, team_id, arrived_at, notes,
                            assessment, content_hash, revision, review_status, review_comment, created_at, updated_at)
-SELECT gen_random_uuid(), %(m)s, %(v)s, st.a[1 + tt.t * (%(stations)s / %(teams)s) + g %% (%(stations)s / %(teams)s)],
+SELECT gen_random_uuid(), %(m)s, %(v)s, st.a[1 + tt.t * (%(stations)s / %(teams)s) + (g / %(teams)s) %% (%(stations)s / %(teams)s)],
        mb.ids[1 + tt.t * 2 + g %% 2], mb.teams[1 + tt.t * 2 + g %% 2],
        timestamptz '2024-02-07 03:00+00' + (random() * interval '14 hours'), '', '', md5(g::text), 1, 'pending', '', now(), now()
   FROM generate_series(1, %(n)s) g, st, mb, LATERAL (SELECT (g * 7919) %% %(teams)s AS t) tt

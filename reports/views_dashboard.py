@@ -186,7 +186,7 @@ def warm_panels(mission) -> int:
     index_key = f"reports:viewed:{mission.pk}"
     index = cache.get(index_key) or []
     entries = cache.get_many([f"{index_key}:{digest}" for digest in index])
-    alive, rendered = [], 0
+    alive, todo = [], []
     for digest in index:
         entry = entries.get(f"{index_key}:{digest}")
         if entry is None:
@@ -195,12 +195,20 @@ def warm_panels(mission) -> int:
         language, query = entry
         key = _panel_key(mission.pk, language, query)
         cached = cache.get(key)
-        if cached is not None and cached[0] == version:
-            continue
-        with translation.override(language):
-            filters = parse_filters(QueryDict(query), mission, None)
-            if _render_and_store(mission, filters, key, version, wait=False) is not None:
-                rendered += 1
+        # Take every lock first: meanwhile viewers get the previous rendering instead of rendering themselves.
+        if (cached is None or cached[0] != version) and cache.add(
+            key + ":rendering", 1, timeout=RENDER_LOCK_SECONDS
+        ):
+            todo.append((language, query, key))
+    rendered = 0
+    for language, query, key in todo:
+        try:
+            with translation.override(language):
+                html = _render_panel(mission, parse_filters(QueryDict(query), mission, None))
+            cache.set(key, (version, html), PANEL_CACHE_SECONDS)
+            rendered += 1
+        finally:
+            cache.delete(key + ":rendering")
     cache.set(index_key, alive, timeout=None)
     return rendered
 
@@ -214,6 +222,7 @@ def _render_panel(mission, filters: Filters) -> str:
         question=filters.question or None,
         area_level=filters.area_level,
         by_team=filters.by == "team",
+        coverage_level=filters.level,
     )
     context = {
         "mission": mission,

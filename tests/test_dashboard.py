@@ -215,10 +215,14 @@ def test_map_bins_planned_stations_and_marks_the_visited_ones(client, small, hea
     assert html.count('<circle class="') == 3 and '<circle class="partly"' in html
 
 
-def test_while_one_viewer_renders_a_new_version_the_others_get_the_previous_one(client, small, head_of_mission):
+def test_while_one_viewer_renders_a_new_version_the_others_get_the_previous_one(
+    client, small, head_of_mission
+):
     c = client_for(client, head_of_mission)
     assert 'data-visits="5"' in c.get(url("results_panel", small.mission)).content.decode()
-    file_visit(small.checklist.current_version, small.s[5], small.idle, arrived="09:30", answers={"Q1": "yes"})
+    file_visit(
+        small.checklist.current_version, small.s[5], small.idle, arrived="09:30", answers={"Q1": "yes"}
+    )
     refresh_results(small.mission.pk)
     with mock.patch("reports.views_dashboard.cache.add", return_value=False):  # someone else holds the lock
         assert 'data-visits="5"' in c.get(url("results_panel", small.mission)).content.decode()
@@ -230,10 +234,14 @@ def test_open_missions_are_refreshed_by_the_periodic_task(small):
     from reports.models import ResultState
     from reports.tasks import refresh_open_missions_results
 
-    file_visit(small.checklist.current_version, small.s[5], small.idle, arrived="09:30", answers={"Q1": "yes"})
+    file_visit(
+        small.checklist.current_version, small.s[5], small.idle, arrived="09:30", answers={"Q1": "yes"}
+    )
     Mission.objects.filter(pk=small.mission.pk).update(status=Mission.Status.CLOSED)
     refresh_open_missions_results()
-    assert ResultState.objects.get(mission=small.mission).last_changed_visits == 5  # from the fixture's refresh
+    assert (
+        ResultState.objects.get(mission=small.mission).last_changed_visits == 5
+    )  # from the fixture's refresh
     Mission.objects.filter(pk=small.mission.pk).update(status=Mission.Status.ACTIVE)
     refresh_open_missions_results()
     assert ResultState.objects.get(mission=small.mission).last_changed_visits == 1
@@ -248,7 +256,9 @@ def test_the_worker_renders_the_watched_panels_after_a_refresh(client, small, he
     c = client_for(client, head_of_mission)
     c.get(url("results_panel", small.mission), {"area": "North"})
     c.get(url("results_panel", small.mission))
-    file_visit(small.checklist.current_version, small.s[1], small.idle, arrived="09:30", answers={"Q1": "yes"})
+    file_visit(
+        small.checklist.current_version, small.s[1], small.idle, arrived="09:30", answers={"Q1": "yes"}
+    )
     refresh_results(small.mission.pk)
     assert warm_panels(small.mission) == 2
     assert warm_panels(small.mission) == 0  # already current
@@ -256,3 +266,14 @@ def test_the_worker_renders_the_watched_panels_after_a_refresh(client, small, he
         html = c.get(url("results_panel", small.mission), {"area": "North"}).content.decode()
     assert 'data-visits="5"' in html  # 4 in North + the new one
     assert "reports_resultcount" not in " ".join(q["sql"] for q in ctx.captured_queries)
+
+
+def test_coverage_level_and_breakdown_level_are_chosen_separately(client, small, head_of_mission):
+    c = client_for(client, head_of_mission)
+    html = c.get(
+        url("results_panel", small.mission),
+        {"level": "1", "by": "2", "checklist": "opening", "question": "Q1"},
+    ).content.decode()
+    assert "Coverage by Region" in html and "— by City" in html
+    coverage = html[html.index("Coverage by Region") : html.index("Coverage by team")]
+    assert "North" in coverage and ">A<" not in coverage

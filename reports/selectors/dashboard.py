@@ -158,8 +158,11 @@ def dashboard_data(
     question: str | None = None,
     area_level: int | None = None,
     by_team: bool = False,
+    coverage_level: int | None = None,
 ) -> Dashboard:
     """Everything the dashboard shows for one slice; `question` with `area_level`/`by_team` adds a breakdown.
+
+    Coverage is listed by area at `coverage_level` (default: the mission's statement level).
 
     The slice is the whole mission, one team or one area, not a team within an area.
     """
@@ -172,7 +175,7 @@ def dashboard_data(
     counts, sc = Counts(), StationCounts()
     extra = _fill_counts(counts, sc, _rows(mission, dim, gid))
     shown = [m for m in metas if m.checklist_code == checklist]
-    coverage = _coverage(mission, dim, gid, team, area, extra, area_level)
+    coverage = _coverage(mission, dim, gid, team, area, extra, coverage_level)
     breakdown = None
     if question and (area_level or by_team):
         breakdown = _breakdown(mission, team, area, checklist, question, area_level, by_team, metas)
