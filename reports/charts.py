@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from reports.selectors.dashboard import StationMap
 from reports.selectors.types import HourCount
 
-HOURS_SLOT, HOURS_HEIGHT, HOURS_BASE = 30, 140, 118
+HOURS_SLOT, HOURS_HEIGHT, HOURS_BASE = 30, 152, 118
 MAP_WIDTH = 600
 
 
@@ -27,6 +27,7 @@ class Bar:
     label: str
     count: int
     key: str  # the hour as the visits page takes it
+    day: str = ""  # set on the first hour of each day when the hours span several days
 
 
 def hour_bars(hours: list[HourCount]) -> dict:
@@ -38,8 +39,12 @@ def hour_bars(hours: list[HourCount]) -> dict:
     if not hours:
         return {"bars": [], "width": HOURS_SLOT, "height": HOURS_HEIGHT}
     top = max(h.visits for h in hours) or 1
-    bars = []
+    days = {timezone.localtime(h.hour).date() for h in hours}
+    bars, previous_day = [], None
     for i, h in enumerate(hours):
+        local = timezone.localtime(h.hour)
+        day = local.strftime("%d.%m") if len(days) > 1 and local.date() != previous_day else ""
+        previous_day = local.date()
         height = (HOURS_BASE - 16) * h.visits / top
         bars.append(
             Bar(
@@ -47,9 +52,10 @@ def hour_bars(hours: list[HourCount]) -> dict:
                 round(HOURS_BASE - height, 1),
                 HOURS_SLOT - 8,
                 round(height, 1),
-                timezone.localtime(h.hour).strftime("%H"),
+                local.strftime("%H"),
                 h.visits,
                 h.hour.strftime("%Y-%m-%dT%H"),
+                day,
             )
         )
     width = HOURS_SLOT * len(hours)

@@ -277,3 +277,18 @@ def test_coverage_level_and_breakdown_level_are_chosen_separately(client, small,
     assert "Coverage by Region" in html and "— by City" in html
     coverage = html[html.index("Coverage by Region") : html.index("Coverage by team")]
     assert "North" in coverage and ">A<" not in coverage
+
+
+def test_hours_chart_names_the_day_when_visits_span_several_days():
+    from datetime import UTC, datetime
+
+    from reports.charts import hour_bars
+    from reports.selectors import HourCount
+
+    one_day = hour_bars([HourCount(datetime(2024, 2, 7, h, tzinfo=UTC), 3) for h in (6, 7)])
+    assert [(b.label, b.day) for b in one_day["bars"]] == [("06", ""), ("07", "")]
+    two_days = hour_bars(
+        [HourCount(datetime(2024, 2, d, h, tzinfo=UTC), n) for d, h, n in ((6, 22, 1), (6, 23, 4), (7, 0, 2))]
+    )
+    assert [(b.label, b.day) for b in two_days["bars"]] == [("22", "06.02"), ("23", ""), ("00", "07.02")]
+    assert [b.height for b in two_days["bars"]] == [25.5, 102.0, 51.0]  # scaled to the busiest hour
