@@ -7,7 +7,16 @@ from reports.models import Export, ResultState
 class ExportAdmin(admin.ModelAdmin):
     list_display = ["created_at", "mission", "kind", "format", "status", "progress", "rows", "requested_by"]
     list_filter = ["status", "kind", "format"]
-    readonly_fields = ["uuid", "file", "rows", "progress", "started_at", "finished_at", "heartbeat_at", "attempts"]
+    readonly_fields = [
+        "uuid",
+        "file",
+        "rows",
+        "progress",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "attempts",
+    ]
 
 
 @admin.register(ResultState)

@@ -18,7 +18,10 @@ class ExportForm(forms.Form):
     kind = forms.ChoiceField(label=_("Content"), choices=Export.Kind.choices)
     format = forms.ChoiceField(label=_("Format"), choices=Export.Format.choices)
     checklist = forms.ModelChoiceField(
-        label=_("Checklist"), queryset=Checklist.objects.none(), required=False, to_field_name="code",
+        label=_("Checklist"),
+        queryset=Checklist.objects.none(),
+        required=False,
+        to_field_name="code",
         help_text=_("For visits: one column per question of this checklist."),
     )
     breakdown = forms.TypedChoiceField(label=_("Results by"), coerce=int, required=False, empty_value=None)
@@ -47,8 +50,12 @@ def exports(request, code):
     if request.method == "POST" and form.is_valid():
         try:
             export_request(
-                mission=access.mission, user=request.user, kind=form.cleaned_data["kind"],
-                fmt=form.cleaned_data["format"], checklist=form.cleaned_data["checklist"], team=own_team,
+                mission=access.mission,
+                user=request.user,
+                kind=form.cleaned_data["kind"],
+                fmt=form.cleaned_data["format"],
+                checklist=form.cleaned_data["checklist"],
+                team=own_team,
                 breakdown=form.cleaned_data["breakdown"],
             )
         except ExportError as exc:
@@ -73,7 +80,9 @@ def export_status(request, code, export):
 @require_GET
 def export_download(request, code, export):
     access, own_team = results_access(request.user, code)
-    item = get_object_or_404(visible_exports(access.mission, team=own_team), uuid=export, status=Export.Status.DONE)
+    item = get_object_or_404(
+        visible_exports(access.mission, team=own_team), uuid=export, status=Export.Status.DONE
+    )
     try:
         handle = item.file.open("rb")
     except FileNotFoundError as exc:
