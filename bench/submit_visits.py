@@ -1,0 +1,572 @@
+"""How fast can observers file visits? A load test of POST /m/<mission>/api/visits/ under gunicorn on PostgreSQL.
+
+    .venv/bin/python bench/submit_visits.py [--clients 64] [--duration 15] [--workers 3] [--threads 8]
+
+1. Creates a throwaway PostgreSQL database (DATABASE_SERVER, default postgres://postgres@127.0.0.1:5432),
+   migrates it, and builds a mission with a 40-question checklist, 1,000 polling stations and one observer
+   (with a logged-in session and a CSRF token) per client.
+2. Starts gunicorn on a free loopback port with bench/_bench_settings.py: the app's settings and URLs plus
+   a baseline view (a bare Django view that inserts the same JSON body as one row) and a header that
+   reports each request's SQL queries.
+3. Drives each endpoint with N keep-alive connections for a fixed time, baseline first, measuring
+   requests per second and latency; then a burst: 3,000 visits, 10% of them sent twice (half of those
+   at the same moment on another connection), which must finish without error or duplicate.
+4. Counts visits, answers and revisions in SQL, prints the figures, stops gunicorn and drops the database.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUESTION_COUNT = 40
+STATION_COUNT = 1000
+TEAM_SIZE = 4
+MISSION = "bench-2024"
+CHECKLIST = "opening"
+TYPES = ["yes_no", "single", "multiple", "number", "text", "time"]
+
+
+# ---------------------------------------------------------------------------
+# The throwaway database and the mission in it.
+# ---------------------------------------------------------------------------
+
+
+def admin_connection(server: str):
+    import psycopg
+
+    return psycopg.connect(f"{server}/postgres", autocommit=True)
+
+
+def build_world(clients: int) -> list[dict]:
+    """Migrate, then make the mission, checklist, stations and one logged-in observer per client."""
+    import datetime
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench._bench_urls import BASELINE_TABLE
+    from missions.models import Member, Mission, Role, Team, User
+    from polling.models import Checklist, ChecklistVersion, Option, PollingStation, Question
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {BASELINE_TABLE} (id bigserial PRIMARY KEY, uuid uuid NOT NULL UNIQUE, "
+            "payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
+        )
+    mission = Mission.objects.create(
+        code=MISSION,
+        name="Bench mission",
+        organization="Bench",
+        election="Presidential election",
+        country="Benchland",
+        election_date=datetime.date(2024, 2, 7),
+        observation_start=datetime.date(2024, 2, 1),
+        observation_end=datetime.date(2024, 2, 8),
+        status=Mission.Status.ACTIVE,
+    )
+    checklist = Checklist.objects.create(mission=mission, code=CHECKLIST, name="Opening")
+    version = ChecklistVersion.objects.create(checklist=checklist, number=1)
+    first = None
+    for i in range(1, QUESTION_COUNT + 1):
+        kind = TYPES[(i - 1) % len(TYPES)]
+        question = Question.objects.create(
+            version=version,
+            code=f"Q{i:02d}",
+            order=i,
+            text=f"Question {i}",
+            type=kind,
+            required=i % 3 == 0,
+            min_value=0 if kind == "number" else None,
+            max_value=5000 if kind == "number" else None,
+            # Every fifth question is shown only when Q01 is yes, so the rules are evaluated too.
+            show_if_question=first if i % 5 == 0 else None,
+            show_if_value="yes" if i % 5 == 0 else "",
+        )
+        first = first or question
+        values = {"yes_no": ["yes", "no"], "single": ["a", "b", "c"], "multiple": ["x", "y", "z"]}.get(
+            kind, []
+        )
+        Option.objects.bulk_create(
+            Option(question=question, order=n, value=v, label=v.upper(), flagged=v in ("no", "c", "z"))
+            for n, v in enumerate(values)
+        )
+    checklist.current_version = version
+    checklist.save(update_fields=["current_version"])
+    PollingStation.objects.bulk_create(
+        PollingStation(mission=mission, code=f"{n:04d}", name=f"School {n}")
+        for n in range(1, STATION_COUNT + 1)
+    )
+    password = make_password(None)
+    users = User.objects.bulk_create(
+        User(email=f"observer{n}@bench.example.org", name=f"Observer {n}", password=password)
+        for n in range(clients)
+    )
+    teams = Team.objects.bulk_create(
+        Team(mission=mission, name=f"Team {n}") for n in range((clients + TEAM_SIZE - 1) // TEAM_SIZE)
+    )
+    Member.objects.bulk_create(
+        Member(mission=mission, user=user, role=Role.OBSERVER, team=teams[n // TEAM_SIZE])
+        for n, user in enumerate(users)
+    )
+    identities = []
+    for user in users:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        token = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+        identities.append({"session": session.session_key, "csrf": token})
+    connection.close()
+    return identities
+
+
+def visit_body(rng: random.Random, *, notes: str = "") -> tuple[dict, int]:
+    """A valid 40-answer visit and the number of answer rows it makes (one per chosen option)."""
+    answers, rows = {}, 0
+    for i in range(1, QUESTION_COUNT + 1):
+        kind = TYPES[(i - 1) % len(TYPES)]
+        if i == 1:
+            value = "yes"  # shows the questions whose rule is “Q01 is yes”
+        elif kind == "yes_no":
+            value = rng.choice(["yes", "no"])
+        elif kind == "single":
+            value = rng.choice(["a", "b", "c"])
+        elif kind == "multiple":
+            value = rng.sample(["x", "y", "z"], rng.randint(1, 3))
+        elif kind == "number":
+            value = rng.randint(0, 5000)
+        elif kind == "text":
+            value = f"Observed calmly at point {rng.randint(1, 99)}"
+        else:
+            value = f"{rng.randint(6, 20):02d}:{rng.randint(0, 59):02d}"
+        answers[f"Q{i:02d}"] = value
+        rows += len(value) if isinstance(value, list) else 1
+    body = {
+        "uuid": str(uuid.uuid4()),
+        "checklist": CHECKLIST,
+        "version": 1,
+        "station": f"{rng.randint(1, STATION_COUNT):04d}",
+        "arrived_at": "2024-02-07T07:55:00+04:00",
+        "departed_at": "2024-02-07T08:40:00+04:00",
+        "answers": answers,
+        "notes": notes,
+        "assessment": rng.choice(["very_good", "good", "bad", ""]),
+    }
+    return body, rows
+
+
+# ---------------------------------------------------------------------------
+# gunicorn
+# ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int, threads: int, env: dict) -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "config.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        "--worker-class=gthread",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        "--keep-alive=30",
+        "--backlog=2048",
+        "--log-level=warning",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn did not start")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                probe.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if probe.recv(12).startswith(b"HTTP/1.1"):
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer within 30 s")
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    """Stop the process group this script started (the gunicorn master and its workers)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+# ---------------------------------------------------------------------------
+# The HTTP client: keep-alive connections on asyncio streams, one per simulated observer.
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    status: int
+    seconds: float
+    queries: int
+    kind: str  # created / duplicate / ... from the JSON body
+
+
+class Connection:
+    """One keep-alive connection, logged in as one observer (a request may name another)."""
+
+    def __init__(self, port: int, identity: dict):
+        self.port = port
+        self.identity = identity
+        self.reader = self.writer = None
+
+    async def post(self, path: str, body: bytes, identity: dict | None = None) -> Sample:
+        identity = identity or self.identity
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        cookie = f"csrftoken={identity['csrf']}"
+        if identity.get("session"):
+            cookie += f"; sessionid={identity['session']}"
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\nX-CSRFToken: {identity['csrf']}\r\n\r\n"
+        ).encode()
+        started = time.perf_counter()
+        self.writer.write(head + body)
+        await self.writer.drain()
+        status = int((await self.reader.readline()).split()[1])
+        headers = {}
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _colon, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        data = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        seconds = time.perf_counter() - started
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        try:
+            kind = json.loads(data).get("status", "")
+        except ValueError:
+            kind = data[:80].decode("latin-1")
+        return Sample(status, seconds, int(headers.get("x-queries", "-1")), kind)
+
+    async def close(self):
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = self.reader = None
+
+
+@dataclass
+class Phase:
+    name: str
+    samples: list[Sample] = field(default_factory=list)
+    elapsed: float = 0.0
+    answer_rows: int = 0
+
+    @property
+    def rate(self) -> float:
+        return len(self.samples) / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(s.seconds for s in self.samples)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    @property
+    def queries(self) -> float:
+        return statistics.median(s.queries for s in self.samples)
+
+    def errors(self) -> list[Sample]:
+        return [s for s in self.samples if s.status not in (200, 201)]
+
+
+async def steady(name: str, path: str, connections: list[Connection], duration: float, seed: int) -> Phase:
+    """Every connection sends new visits back to back for `duration` seconds."""
+    phase = Phase(name)
+    deadline = time.perf_counter() + duration
+
+    async def client(index: int, connection: Connection):
+        rng = random.Random(seed * 1000 + index)
+        while time.perf_counter() < deadline:
+            body, rows = visit_body(rng)
+            sample = await connection.post(path, json.dumps(body).encode())
+            phase.samples.append(sample)
+            if sample.status == 201:
+                phase.answer_rows += rows
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i, c) for i, c in enumerate(connections)))
+    phase.elapsed = time.perf_counter() - started
+    return phase
+
+
+async def paced(
+    name: str, path: str, connections: list[Connection], rate: float, duration: float, seed: int
+) -> Phase:
+    """An open-loop load of `rate` visits per second spread over the connections: the latency an observer
+    sees when the server is not saturated. Latency counts from the scheduled moment, so a server that
+    falls behind is not flattered (no coordinated omission)."""
+    phase = Phase(name)
+    interval = len(connections) / rate
+    started = time.perf_counter()
+    deadline = started + duration
+
+    async def client(index: int, connection: Connection):
+        rng = random.Random(seed * 1000 + index)
+        due = started + rng.uniform(0, interval)
+        while due < deadline:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            body, rows = visit_body(rng)
+            sample = await connection.post(path, json.dumps(body).encode())
+            sample.seconds = time.perf_counter() - due
+            phase.samples.append(sample)
+            if sample.status == 201:
+                phase.answer_rows += rows
+            due += interval
+
+    await asyncio.gather(*(client(i, c) for i, c in enumerate(connections)))
+    phase.elapsed = time.perf_counter() - started
+    return phase
+
+
+async def burst(
+    path: str, connections: list[Connection], total: int, resend_share: float, seed: int
+) -> Phase:
+    """`total` visits from one shared queue, each by a random observer; a share of them is sent a second
+    time by the same observer: half right after the first (so another connection sends it at the same
+    moment: a real race), half somewhere later (a retry after a lost response)."""
+    rng = random.Random(seed)
+    identities = [connection.identity for connection in connections]
+    queue: list[tuple[bytes, int, dict]] = []
+    for _ in range(total):
+        body, rows = visit_body(rng, notes="burst")
+        queue.append((json.dumps(body).encode(), rows, rng.choice(identities)))
+    resent = rng.sample(range(total), int(total * resend_share))
+    racing, later = resent[: len(resent) // 2], resent[len(resent) // 2 :]
+    retries = [queue[index] for index in later]
+    for offset, index in enumerate(sorted(racing)):
+        queue.insert(index + offset + 1, queue[index + offset])
+    for item in retries:
+        queue.insert(rng.randint(len(queue) // 2, len(queue)), item)
+    phase = Phase("burst")
+    position = 0
+
+    async def client(connection: Connection):
+        nonlocal position
+        while position < len(queue):
+            body, rows, identity = queue[position]
+            position += 1
+            sample = await connection.post(path, body, identity)
+            phase.samples.append(sample)
+            if sample.status == 201:
+                phase.answer_rows += rows
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in connections))
+    phase.elapsed = time.perf_counter() - started
+    return phase
+
+
+async def drive(port: int, identities: list[dict], duration: float, burst_size: int) -> dict[str, Phase]:
+    connections = [Connection(port, identity) for identity in identities]
+    anonymous = [Connection(port, {"csrf": identity["csrf"]}) for identity in identities]
+    visits_path = f"/m/{MISSION}/api/visits/"
+    baseline_path = "/bench/baseline/"
+    phases = {}
+    # Warm up: sessions tracked, database connections opened, the checklist version cached in every worker.
+    await steady("warm-up", baseline_path, anonymous, 2, seed=1)
+    await steady("warm-up", baseline_path, connections, 2, seed=1)
+    phases["warm-up"] = await steady("warm-up", visits_path, connections, 3, seed=2)
+    phases["bare"] = await steady("bare", baseline_path, anonymous, duration, seed=3)
+    phases["baseline"] = await steady("baseline", baseline_path, connections, duration, seed=3)
+    phases["visits"] = await steady("visits", visits_path, connections, duration, seed=4)
+    rate = max(1.0, phases["visits"].rate / 2)
+    phases["paced"] = await paced("paced", visits_path, connections, rate, duration, seed=6)
+    phases["burst"] = await burst(visits_path, connections, burst_size, 0.10, seed=5)
+    for connection in connections + anonymous:
+        await connection.close()
+    return phases
+
+
+# ---------------------------------------------------------------------------
+# Counting in SQL and reporting.
+# ---------------------------------------------------------------------------
+
+
+def sql_counts(url: str) -> dict:
+    import psycopg
+
+    from bench._bench_urls import BASELINE_TABLE
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM polling_visit), "
+            "(SELECT count(*) FROM polling_visit WHERE notes = 'burst'), "
+            "(SELECT count(*) FROM (SELECT uuid FROM polling_visit GROUP BY uuid HAVING count(*) > 1) d), "
+            "(SELECT count(*) FROM polling_answer), "
+            "(SELECT count(*) FROM polling_visitrevision), "
+            f"(SELECT count(*) FROM {BASELINE_TABLE}), "  # noqa: S608 (a constant)
+            "(SELECT count(*) FROM polling_answer a JOIN polling_option o ON o.id = a.option_id WHERE o.flagged)"
+        ).fetchone()
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    keys = (
+        "visits",
+        "burst_visits",
+        "duplicated_uuids",
+        "answers",
+        "revisions",
+        "baseline_rows",
+        "flagged_answers",
+    )
+    return {**dict(zip(keys, row, strict=True)), "postgres": version}
+
+
+def report(phases: dict[str, Phase], counts: dict, args) -> bool:
+    bare, base, real, calm, blast = (phases[k] for k in ("bare", "baseline", "visits", "paced", "burst"))
+    print(
+        f"\nVisit filing bench: {args.clients} keep-alive clients, {args.duration:.0f} s per phase, gunicorn gthread "
+        f"{args.workers} workers x {args.threads} threads, PostgreSQL {counts['postgres']}, {os.cpu_count()} CPUs"
+        + (" (--lean: no activity tracking, no session save on every request)" if args.lean else "")
+    )
+    print(f"{'':58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}{'errors':>8}")
+    rows = (
+        ("bare view, one INSERT, anonymous", bare),
+        ("bare view, one INSERT, logged in (same middleware)", base),
+        ("POST api/visits/, 40 answers, 64 clients flat out", real),
+        (f"POST api/visits/, paced at {calm.rate:.0f}/s (half of the above)", calm),
+    )
+    for label, phase in rows:
+        print(
+            f"{label:58}{phase.rate:8.0f}{phase.percentile(50):9.1f}{phase.percentile(99):9.1f}"
+            f"{phase.queries:9.0f}{len(phase.errors()):8d}"
+        )
+    print(
+        f"visits/s as a share of the bare view: {real.rate / bare.rate:.0%} anonymous, {real.rate / base.rate:.0%} "
+        f"logged in (target >= 40%). Flat out, latency is the queue: {args.clients} clients / {real.rate:.0f} per s "
+        f"= {args.clients / real.rate * 1000:.0f} ms on average (Little's law); at half that load p99 is "
+        f"{calm.percentile(99):.0f} ms (target < 200 ms)."
+    )
+    kinds = {
+        kind: sum(1 for s in blast.samples if s.kind == kind) for kind in {s.kind for s in blast.samples}
+    }
+    resent = int(args.burst * 0.10)
+    burst_correct = (
+        not blast.errors()
+        and counts["burst_visits"] == args.burst
+        and kinds.get("created") == args.burst
+        and kinds.get("duplicate") == resent
+        and counts["duplicated_uuids"] == 0
+    )
+    print(
+        f"burst: {args.burst} visits + {resent} sent twice over {args.clients} connections in {blast.elapsed:.1f} s "
+        f"(target < 10 s) = {len(blast.samples) / blast.elapsed:.0f} requests/s: {kinds}, {len(blast.errors())} errors, "
+        f"p99 {blast.percentile(99):.0f} ms; in SQL {counts['burst_visits']} burst visits, "
+        f"{counts['duplicated_uuids']} duplicated UUIDs"
+    )
+    filing = [p for name, p in phases.items() if name not in ("bare", "baseline")]
+    created = sum(1 for p in filing for s in p.samples if s.status == 201)
+    answer_rows = sum(p.answer_rows for p in filing)
+    print(
+        f"SQL: {counts['visits']} visits (201 responses: {created}), {counts['answers']} answer rows "
+        f"(expected {answer_rows}), {counts['revisions']} revisions, {counts['flagged_answers']} flagged answers; "
+        f"{counts['baseline_rows']} baseline rows"
+    )
+    consistent = counts["visits"] == created == counts["revisions"] and counts["answers"] == answer_rows
+    steady_errors = [s for p in (bare, base, real, calm) for s in p.errors()]
+    for sample in (steady_errors + blast.errors())[:5]:
+        print("error:", sample)
+    print(
+        "correct: no error, no duplicate, every answer counted"
+        if burst_correct and consistent and not steady_errors
+        else "NOT CORRECT: see above"
+    )
+    return burst_correct and consistent and not steady_errors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--burst", type=int, default=3000)
+    parser.add_argument("--keep-db", action="store_true", help="leave the database for a look afterwards")
+    parser.add_argument(
+        "--lean",
+        action="store_true",
+        help="for comparison: without allauth's activity tracking and the session save on every request",
+    )
+    args = parser.parse_args()
+
+    server = os.environ.get("DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+    name = f"observa_visit_bench_{os.getpid()}"
+    database_url = f"{server}/{name}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "bench._bench_settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    if args.lean:
+        env["BENCH_LEAN"] = "1"
+    env.pop("REDIS_URL", None)  # the cache is not on the filing path; keep the bench self-contained
+    os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")})
+    with admin_connection(server) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    process = None
+    try:
+        print(f"Setting up {name} ...", flush=True)
+        identities = build_world(args.clients)
+        process = start_gunicorn(free_port(), args.workers, args.threads, env)
+        port = int(process.args[2].rsplit(":", 1)[1])
+        print(f"gunicorn on 127.0.0.1:{port}; driving load ...", flush=True)
+        phases = asyncio.run(drive(port, identities, args.duration, args.burst))
+        stop_gunicorn(process)
+        ok = report(phases, sql_counts(database_url), args)
+    finally:
+        if process is not None:
+            stop_gunicorn(process)
+        from django.db import connections
+
+        connections.close_all()
+        if args.keep_db:
+            print(f"Kept the database: {database_url}")
+        else:
+            with admin_connection(server) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
