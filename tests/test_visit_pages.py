@@ -224,3 +224,23 @@ def test_visit_page_links_to_the_correction_form_while_the_visit_may_change(
     Visit.objects.filter(pk=ours.pk).update(review_status=Visit.Review.REVIEWED)
     response = client.get(detail_url(mission, ours))
     assert response.context["edit_url"] == "" and b"marked this visit as reviewed" in response.content
+
+
+def test_visit_list_and_page_queries_do_not_grow_with_the_visits(client, mission, observer, version):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    station = make_station(mission, "0400")
+    client_for(client, observer)
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    visit = file_visit(mission, observer, version, station)
+    client.get(list_url(mission))  # allauth records the new session on its first request
+    few = queries(list_url(mission)), queries(detail_url(mission, visit))
+    for _ in range(8):
+        file_visit(mission, observer, version, station)
+    assert (queries(list_url(mission)), queries(detail_url(mission, visit))) == few
