@@ -8,15 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from polling import visits
-from tests.browser.conftest import (  # noqa: F401 (fixtures)
-    browser,
-    context,
-    login,
-    page,
-    playwright_driver,
-    screenshot,
-    viewport,
-)
+from tests.browser.conftest import login, screenshot
 from tests.conftest import client_for
 from tests.factories import PASSWORD, make_station
 from tests.visit_helpers import make_checklist, payload
@@ -61,7 +53,7 @@ def corrected_visit(mission, observer, team_leader):
     return visit
 
 
-def test_visit_pages_fit_a_phone(page, live_server, mission, team_leader, corrected_visit):  # noqa: F811
+def test_visit_pages_fit_a_phone(page, live_server, mission, team_leader, corrected_visit):
     login(page, live_server, team_leader.user.email, PASSWORD)
     page.goto(f"{live_server.url}/m/{mission.code}/visits/")
     assert page.locator(".visit-list a").count() == 1 and fits(page)
