@@ -1,7 +1,12 @@
+from urllib.parse import urlencode
+
 from django import forms
+from django.contrib.auth.forms import SetPasswordMixin
+from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from missions.models import AREA_LEVEL_SEPARATOR, Mission
+from missions.models import AREA_LEVEL_SEPARATOR, Invitation, Meeting, Member, Mission, Team, User
+from polling.models import PollingStation
 
 
 class AreaLevelsField(forms.CharField):
@@ -82,3 +87,271 @@ class MissionForm(forms.ModelForm):
                     % {"name": wanted, "levels": AREA_LEVEL_SEPARATOR.join(levels)},
                 )
         return cleaned
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    """A member shown as "Name — Role · Country (Team)", addressed by UUID in the page."""
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset, to_field_name="uuid", **kwargs)
+
+    def label_from_instance(self, member):
+        return member_label(member)
+
+
+class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset, to_field_name="uuid", **kwargs)
+
+    def label_from_instance(self, member):
+        return member_label(member)
+
+
+def member_label(member: Member) -> str:
+    details = [member.get_role_display()]
+    if member.country:
+        details.append(member.country)
+    label = f"{member.user} — {' · '.join(details)}"
+    if member.team_id:
+        label += f" ({member.team.name})"
+    return label
+
+
+def active_members(mission: Mission):
+    return (
+        mission.members.filter(is_active=True)
+        .select_related("user", "team")
+        .order_by("user__name", "user__email")
+    )
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["email", "name", "role", "country", "team"]
+
+    def __init__(self, *args, mission: Mission, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = True
+        self.fields["team"].queryset = mission.teams.order_by("name")
+        self.fields["team"].to_field_name = "uuid"
+        self.fields["team"].empty_label = _("No team yet")
+        self.fields["email"].widget.attrs["autofocus"] = True
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = ["role", "country", "team"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = self.instance.mission.teams.order_by("name")
+        self.fields["team"].to_field_name = "uuid"
+        self.fields["team"].empty_label = _("No team")
+
+
+class InvitationSignupForm(SetPasswordMixin, forms.Form):
+    """A new account for the invited e-mail address: the invitation proves the address."""
+
+    name = forms.CharField(label=_("Full name"), max_length=200)
+    password1, password2 = SetPasswordMixin.create_password_fields()
+
+    def __init__(self, *args, invitation: Invitation, **kwargs):
+        kwargs.setdefault("initial", {"name": invitation.name})
+        super().__init__(*args, **kwargs)
+        self.email = invitation.email
+
+    def clean(self):
+        cleaned = super().clean()
+        self.validate_passwords()
+        self.validate_password_for_user(User(email=self.email, name=cleaned.get("name", "")))
+        return cleaned
+
+    def account_fields(self) -> dict:
+        return {"name": self.cleaned_data["name"], "password": self.cleaned_data["password1"]}
+
+
+class TeamForm(forms.ModelForm):
+    """Name, members and leader of a team; the leader joins the team if not ticked as a member."""
+
+    members = MemberMultipleChoiceField(
+        queryset=Member.objects.none(),
+        required=False,
+        label=_("Members"),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text=_("A member belongs to one team: ticking someone from another team moves them here."),
+    )
+    leader = MemberChoiceField(queryset=Member.objects.none(), required=False, label=_("Leader"))
+
+    class Meta:
+        model = Team
+        fields = ["name"]
+
+    def __init__(self, *args, mission: Mission, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mission = mission
+        self.fields["members"].queryset = active_members(mission)
+        self.fields["leader"].queryset = active_members(mission)
+        self.fields["leader"].empty_label = _("No leader yet")
+        if self.instance.pk:
+            # The team's own members first, then everyone else by name.
+            own_first = Case(When(team=self.instance, then=Value(0)), default=Value(1))
+            self.fields["members"].queryset = active_members(mission).order_by(
+                own_first, "user__name", "user__email"
+            )
+            self.fields["members"].initial = [m.uuid for m in self.instance.members.filter(is_active=True)]
+            if self.instance.leader_id:
+                self.fields["leader"].initial = self.instance.leader.uuid
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = self.mission.teams.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(
+                _("This mission already has a team called “%(name)s”.") % {"name": name}
+            )
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        members = list(cleaned.get("members") or [])
+        leader = cleaned.get("leader")
+        if leader and leader not in members:
+            members.append(leader)
+        cleaned["members"] = members
+        return cleaned
+
+
+class TeamMembershipForm(forms.Form):
+    """The quick actions of the team page: add members, remove one, make one the leader."""
+
+    ADD, REMOVE, LEADER = "add", "remove", "leader"
+
+    action = forms.ChoiceField(choices=[(ADD, ADD), (REMOVE, REMOVE), (LEADER, LEADER)])
+    members = MemberMultipleChoiceField(queryset=Member.objects.none(), label=_("Members"))
+
+    def __init__(self, *args, mission: Mission, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = active_members(mission)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == self.LEADER and len(cleaned.get("members") or []) != 1:
+            raise forms.ValidationError(_("Choose exactly one leader."))
+        return cleaned
+
+
+class StationFilterForm(forms.Form):
+    """Search a mission's polling stations by code or name and by area (at any level)."""
+
+    q = forms.CharField(label=_("Code or name"), required=False, max_length=100)
+    area = forms.CharField(label=_("Area"), required=False, max_length=1000)
+    unplanned = forms.BooleanField(label=_("Only stations no team has planned"), required=False)
+    show = forms.ChoiceField(choices=[("", "all"), ("planned", "planned")], required=False)
+
+    def __init__(self, *args, mission: Mission, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mission = mission
+
+    @property
+    def planned_only(self) -> bool:
+        return self.is_valid() and self.cleaned_data.get("show") == "planned"
+
+    def clean_area(self):
+        parts = [part.strip() for part in self.cleaned_data["area"].split(">")]
+        path = AREA_LEVEL_SEPARATOR.join(part for part in parts if part)
+        if path and not self.mission.areas.filter(path=path).exists():
+            raise forms.ValidationError(_("This mission has no area “%(path)s”.") % {"path": path})
+        return path
+
+    def filter(self, stations):
+        """`stations` narrowed to what the (valid) form asks for."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if q := (data.get("q") or "").strip():
+            stations = stations.filter(Q(code__icontains=q) | Q(name__icontains=q))
+        if path := data.get("area"):
+            subtree = self.mission.areas.filter(
+                Q(path=path) | Q(path__startswith=path + AREA_LEVEL_SEPARATOR)
+            )
+            stations = stations.filter(area__in=subtree.values("pk"))
+        if data.get("unplanned"):
+            stations = stations.filter(planned_by_teams__isnull=True)
+        return stations
+
+    def area_choices(self) -> list[tuple[str, str]]:
+        """(path, indented name) of the largest areas, with the children of each area on the chosen path.
+
+        A drill-down tree in one select: choosing a region lists its cities under it, and so on,
+        without ever sending a mission's thousands of small areas to the browser.
+        """
+        chain = [part["path"] for part in self.area_trail]
+        areas = self.mission.areas.filter(Q(depth=1) | Q(parent__path__in=chain)).values_list(
+            "path", "name", "depth"
+        )
+        tree = sorted(areas, key=lambda area: area[0].split(AREA_LEVEL_SEPARATOR))
+        return [(path, "\u00a0\u00a0\u00a0" * (depth - 1) + name) for path, name, depth in tree]
+
+    @property
+    def area_trail(self) -> list[dict[str, str]]:
+        """The chosen area and its ancestors, largest first: [{"name": "Baku", "path": "Baku"}, ...]."""
+        path = (self.cleaned_data.get("area") if self.is_valid() else "") or ""
+        names = path.split(AREA_LEVEL_SEPARATOR) if path else []
+        return [
+            {"name": name, "path": AREA_LEVEL_SEPARATOR.join(names[: i + 1])} for i, name in enumerate(names)
+        ]
+
+    def querystring(self) -> str:
+        data = self.cleaned_data if self.is_valid() else {}
+        params = {key: data[key] for key in ("q", "area", "show") if data.get(key)}
+        if data.get("unplanned"):
+            params["unplanned"] = "on"
+        return urlencode(params)
+
+
+class TeamStationsForm(StationFilterForm):
+    """Add or remove planned stations: the ticked ones, or every station the filter matches."""
+
+    ADD_SELECTED, ADD_MATCHING = "add_selected", "add_matching"
+    REMOVE_SELECTED, REMOVE_MATCHING = "remove_selected", "remove_matching"
+
+    action = forms.ChoiceField(
+        choices=[(a, a) for a in (ADD_SELECTED, ADD_MATCHING, REMOVE_SELECTED, REMOVE_MATCHING)]
+    )
+    stations = forms.ModelMultipleChoiceField(queryset=PollingStation.objects.none(), required=False)
+
+    def __init__(self, *args, mission: Mission, **kwargs):
+        super().__init__(*args, mission=mission, **kwargs)
+        self.fields["stations"].queryset = mission.stations.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action in (self.ADD_SELECTED, self.REMOVE_SELECTED) and not cleaned.get("stations"):
+            raise forms.ValidationError(_("Tick at least one polling station first."))
+        return cleaned
+
+    @property
+    def adds(self) -> bool:
+        return self.cleaned_data["action"] in (self.ADD_SELECTED, self.ADD_MATCHING)
+
+    def chosen_stations(self, team: Team):
+        """The stations the action applies to, as a query (never loaded into memory here)."""
+        action = self.cleaned_data["action"]
+        if action in (self.ADD_SELECTED, self.REMOVE_SELECTED):
+            return self.cleaned_data["stations"]
+        base = self.mission.stations.all() if action == self.ADD_MATCHING else team.stations.all()
+        return self.filter(base)
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["date", "counterpart", "title", "category", "notes"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
