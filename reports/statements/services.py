@@ -160,7 +160,10 @@ def statement_reset_section(*, version: StatementVersion, user, key: str) -> Non
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.DRAFT:
         raise StatementError(_("Only a draft can be edited. Return it to draft first."))
-    fresh = {s["key"]: s for s in drafting.default_sections(figures.collect(version.statement.mission, annex=False))}
+    fresh = {
+        s["key"]: s
+        for s in drafting.default_sections(figures.collect(version.statement.mission, annex=False))
+    }
     sections = []
     for section in version.sections:
         if section["key"] == key:
