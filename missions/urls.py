@@ -14,7 +14,11 @@ urlpatterns = [
     path("m/<slug:code>/members/invite/", views.member_invite, name="member_invite"),
     path("m/<slug:code>/members/<uuid:member>/edit/", views.member_edit, name="member_edit"),
     path("m/<slug:code>/members/<uuid:member>/remove/", views.member_remove, name="member_remove"),
-    path("m/<slug:code>/invitations/<uuid:invitation>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path(
+        "m/<slug:code>/invitations/<uuid:invitation>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     # Teams
     path("m/<slug:code>/teams/", views.team_list, name="team_list"),

@@ -46,3 +46,6 @@ class StationUploadAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for upload in queryset:
             station_upload_discard(upload=upload)
+
+# Checklists and visits keep their admin classes in their own modules.
+from polling import admin_checklists, admin_visits  # noqa: E402, F401, I001

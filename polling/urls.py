@@ -1,6 +1,6 @@
 from django.urls import path
 
-from polling import checklist_urls, views, visit_urls
+from polling import checklist_urls, filing_urls, views, visit_urls
 
 app_name = "polling"
 
@@ -13,4 +13,4 @@ urlpatterns = [
 ]
 
 # Checklists (secretariat) and election-day filing (observers) keep their routes in their own modules.
-urlpatterns += checklist_urls.urlpatterns + visit_urls.urlpatterns
+urlpatterns += checklist_urls.urlpatterns + visit_urls.urlpatterns + filing_urls.urlpatterns
