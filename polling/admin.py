@@ -47,5 +47,6 @@ class StationUploadAdmin(admin.ModelAdmin):
         for upload in queryset:
             station_upload_discard(upload=upload)
 
+
 # Checklists and visits keep their admin classes in their own modules.
 from polling import admin_checklists, admin_visits  # noqa: E402, F401, I001
