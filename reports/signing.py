@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import hmac
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
@@ -234,11 +235,13 @@ def check_signature(pdf: bytes, certificate_pem: str) -> SignatureCheck:
         return SignatureCheck(False, False, False, "", None, f"unreadable PDF: {exc}")
     if not signatures:
         return SignatureCheck(False, False, False, "", None, "no signature")
+    context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail")
     try:
-        status = validate_pdf_signature(
-            signatures[-1],
-            ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail"),
-        )
+        # pyHanko's synchronous API calls asyncio.run(), which refuses to run inside a thread that
+        # already has an event loop (an async server, or Playwright's sync API in the test run):
+        # a thread of its own never has one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            status = pool.submit(validate_pdf_signature, signatures[-1], context).result()
     except Exception as exc:  # noqa: BLE001
         return SignatureCheck(False, False, False, "", None, f"validation failed: {exc}")
     covers_all = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
