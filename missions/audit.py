@@ -35,7 +35,8 @@ def _jsonable(value):
     return str(value)
 
 
-def entry_digest(entry: AuditEntry) -> str:
+def _canonical(entry: AuditEntry) -> str:
+    """The entry's content as canonical JSON: everything the hash covers except the link to the entry before."""
     body = {
         "created_at": entry.created_at.astimezone(UTC).isoformat(),
         "mission_code": entry.mission_code,
@@ -50,8 +51,15 @@ def entry_digest(entry: AuditEntry) -> str:
         "ip_address": entry.ip_address,
         "user_agent": entry.user_agent,
     }
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((entry.prev_hash + canonical).encode()).hexdigest()
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _chained(prev_hash: str, canonical: str) -> str:
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def entry_digest(entry: AuditEntry) -> str:
+    return _chained(entry.prev_hash, _canonical(entry))
 
 
 def client_ip(request) -> str | None:
@@ -68,6 +76,74 @@ def diff(before: dict, after: dict) -> dict:
     }
 
 
+# 1. Take the lock that serialises appends, then, as a statement of its own (so that its snapshot sees what
+#    the previous holder committed while this transaction waited), read the head of the chain. Both go
+#    in one round trip: without parameters, psycopg sends them as one simple query.
+# 2. Insert the entry linked to that head. The lock is held until the transaction ends: call
+#    audit_record as the last statement before the commit, so that it is held for two round trips only.
+_LOCK_AND_HEAD_SQL = (
+    f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK}); "
+    "SELECT entry_hash FROM missions_auditentry ORDER BY id DESC LIMIT 1"
+)
+_INSERT_SQL = (
+    "INSERT INTO missions_auditentry (created_at, mission_id, mission_code, actor_id, actor_email, action, "
+    "target_type, target_id, target_repr, changes, ip_address, user_agent, prev_hash, entry_hash) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s, %s, %s) RETURNING id"
+)
+
+
+def _new_entry(*, action, actor, mission, mission_code, target, changes, request) -> AuditEntry:
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return AuditEntry(
+        created_at=timezone.now(),
+        mission=mission,
+        mission_code=getattr(mission, "code", "") or mission_code,
+        actor=user,
+        actor_email=getattr(user, "email", "") or "",
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(getattr(target, "uuid", None) or getattr(target, "pk", "") or "")
+        if target is not None
+        else "",
+        target_repr=str(target)[:300] if target is not None else "",
+        changes=_jsonable(changes or {}),
+        ip_address=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""),
+    )
+
+
+def _append_postgresql(entry: AuditEntry, canonical: str) -> None:
+    changes = json.dumps(entry.changes, ensure_ascii=False)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_AND_HEAD_SQL)
+        cursor.nextset()
+        row = cursor.fetchone()
+        entry.prev_hash = row[0] if row else GENESIS
+        entry.entry_hash = _chained(entry.prev_hash, canonical)
+        cursor.execute(
+            _INSERT_SQL,
+            [
+                entry.created_at,
+                entry.mission_id,
+                entry.mission_code,
+                entry.actor_id,
+                entry.actor_email,
+                entry.action,
+                entry.target_type,
+                entry.target_id,
+                entry.target_repr,
+                changes,
+                entry.ip_address,
+                entry.user_agent,
+                entry.prev_hash,
+                entry.entry_hash,
+            ],
+        )
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
+
+
 def audit_record(
     *,
     action: str,
@@ -78,33 +154,31 @@ def audit_record(
     changes: dict | None = None,
     request=None,
 ) -> AuditEntry:
-    """Append one entry. Call inside the transaction of the change it records."""
-    with transaction.atomic():
+    """Append one entry. Call inside the transaction of the change it records, as its last statement:
+    from here to the commit, other transactions that append to the trail wait (see _LOCK_AND_HEAD_SQL).
+
+    The entry is built and serialised before the lock is taken; only the link to the head and the
+    INSERT happen while it is held. Inside a transaction no savepoint is made: if the entry cannot be
+    written, the change it records must not be committed either."""
+    entry = _new_entry(
+        action=action,
+        actor=actor,
+        mission=mission,
+        mission_code=mission_code,
+        target=target,
+        changes=changes,
+        request=request,
+    )
+    canonical = _canonical(entry)
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-        last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-        user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-        entry = AuditEntry(
-            created_at=timezone.now(),
-            mission=mission,
-            mission_code=getattr(mission, "code", "") or mission_code,
-            actor=user,
-            actor_email=getattr(user, "email", "") or "",
-            action=action,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(getattr(target, "uuid", None) or getattr(target, "pk", "") or "")
-            if target is not None
-            else "",
-            target_repr=str(target)[:300] if target is not None else "",
-            changes=_jsonable(changes or {}),
-            ip_address=client_ip(request),
-            user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""),
-            prev_hash=last or GENESIS,
-        )
-        entry.entry_hash = entry_digest(entry)
-        entry.save()
-        return entry
+            _append_postgresql(entry, canonical)
+        else:
+            last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+            entry.prev_hash = last or GENESIS
+            entry.entry_hash = _chained(entry.prev_hash, canonical)
+            entry.save()
+    return entry
 
 
 @dataclass

@@ -94,3 +94,34 @@ def test_refused_access_is_recorded(client, mission, outsider, observer):
     client.force_login(observer.user)
     assert client.get(reverse("missions:edit", args=[mission.code])).status_code == 403
     assert AuditEntry.objects.filter(action="access.refused", actor=observer.user, mission=mission).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_chain(mission, secretariat):
+    """Entries written by transactions that overlap still form one chain: each links to the entry
+    committed before it (the head is read after the chain's lock is granted, not before)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def append(n: int) -> None:
+        try:
+            for i in range(5):
+                with transaction.atomic():
+                    mission.refresh_from_db(fields=["name"])  # some work of the change itself
+                    audit_record(
+                        action="mission.update",
+                        actor=secretariat.user,
+                        mission=mission,
+                        changes={"n": [n, i]},
+                    )
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(append, range(6)))
+    checked, problems, _head = audit_verify()
+    assert AuditEntry.objects.filter(action="mission.update").count() == 30
+    assert problems == [] and checked == AuditEntry.objects.count()
+    hashes = list(AuditEntry.objects.values_list("prev_hash", flat=True))
+    assert len(hashes) == len(set(hashes))  # no fork: no two entries follow the same one
