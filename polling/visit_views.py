@@ -83,7 +83,21 @@ def _body(request) -> dict:
         raise service.VisitInvalid({"__all__": [_("The request body is not valid JSON.")]}) from None
     if not isinstance(payload, dict):
         raise service.VisitInvalid({"__all__": [_("Send a JSON object.")]})
+    holding_nul = [key for key, value in payload.items() if _holds_nul(key) or _holds_nul(value)]
+    if holding_nul:  # PostgreSQL text cannot store it: refuse here rather than fail in the database
+        message = _("Remove the NUL character (\\u0000): text cannot hold it.")
+        raise service.VisitInvalid({key: [message] for key in holding_nul})
     return payload
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _channel(request) -> str:
