@@ -1,6 +1,6 @@
 from django.urls import path
 
-from missions import views
+from missions import views, views_audit
 
 app_name = "missions"
 
@@ -32,4 +32,6 @@ urlpatterns = [
     path("m/<slug:code>/meetings/new/", views.meeting_create, name="meeting_create"),
     path("m/<slug:code>/meetings/<uuid:meeting>/edit/", views.meeting_edit, name="meeting_edit"),
     path("m/<slug:code>/meetings/<uuid:meeting>/delete/", views.meeting_delete, name="meeting_delete"),
+    # The audit trail (head of mission and secretariat)
+    path("m/<slug:code>/audit/", views_audit.audit_trail, name="audit_trail"),
 ]

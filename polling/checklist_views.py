@@ -118,6 +118,7 @@ def checklist_create(request, code):
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 user=request.user,
+                request=request,
             )
         except checklists.ChecklistError as error:
             form.add_error("code", error.message)
@@ -135,7 +136,7 @@ def checklist_edit(request, code, checklist):
     form = ChecklistForm(request.POST or None, instance=checklist)
     if request.method == "POST" and form.is_valid():
         fields = {k: form.cleaned_data[k] for k in ("name", "description", "is_active", "order")}
-        checklists.checklist_update(checklist=checklist, **fields)
+        checklists.checklist_update(checklist=checklist, **fields, user=request.user, request=request)
         messages.success(request, _("Checklist saved."))
         return redirect(_builder_url(checklist))
     return render(request, "polling/checklists/form.html", _context(access, form=form, checklist=checklist))
@@ -148,7 +149,7 @@ def checklist_delete(request, code, checklist):
     checklist = _checklist(access, checklist)
     if request.method == "POST":
         try:
-            checklists.checklist_delete(checklist=checklist)
+            checklists.checklist_delete(checklist=checklist, user=request.user, request=request)
         except checklists.ChecklistError as error:
             messages.error(request, error.message)
             return redirect(_builder_url(checklist))
@@ -235,6 +236,7 @@ def checklist_import(request, code):
                 filename=upload.name,
                 **{k: form.cleaned_data[k] for k in ("format", "code", "name")},
                 user=request.user,
+                request=request,
             )
         except checklists.ChecklistError as error:
             problems = error.problems  # listed above the form, each with its place in the file
@@ -261,6 +263,7 @@ def checklist_copy(request, code):
                 mission=access.mission,
                 **{k: form.cleaned_data[k] for k in ("source", "code", "name")},
                 user=request.user,
+                request=request,
             )
         except checklists.ChecklistError as error:
             for problem in error.problems or [checklists.Problem("", error.message)]:
@@ -327,6 +330,7 @@ def _question_page(request, access: MissionAccess, checklist: Checklist, questio
                 options=formset.options(),
                 after=form.cleaned_data.get("after") or None,
                 user=request.user,
+                request=request,
             )
         except checklists.ChecklistError as error:
             _put_problems(form, formset, error)
@@ -377,7 +381,9 @@ def question_delete(request, code, checklist, question):
     question = get_object_or_404(_version(checklist).questions, code=question)
     if request.method == "POST":
         try:
-            checklists.question_delete(checklist=checklist, code=question.code, user=request.user)
+            checklists.question_delete(
+                checklist=checklist, code=question.code, user=request.user, request=request
+            )
         except checklists.ChecklistError as error:
             messages.error(request, error.message)
         else:
@@ -400,7 +406,11 @@ def question_move(request, code, checklist, question):
     checklist = _checklist(access, checklist)
     try:
         checklists.question_move(
-            checklist=checklist, code=question, direction=request.POST.get("direction", ""), user=request.user
+            checklist=checklist,
+            code=question,
+            direction=request.POST.get("direction", ""),
+            user=request.user,
+            request=request,
         )
     except checklists.ChecklistError as error:
         messages.error(request, error.message)

@@ -153,7 +153,14 @@ def _map_and_import(request, access, upload, table: importer.Table):
     invalid = None
     if request.method == "POST" and form.is_valid():
         try:
-            result = importer.stations_import(mission=access.mission, table=table, mapping=form.mapping())
+            result = importer.stations_import(
+                mission=access.mission,
+                table=table,
+                mapping=form.mapping(),
+                user=request.user,
+                file_name=upload.original_name,
+                request=request,
+            )
         except importer.StationFileInvalid as exc:
             invalid = exc
         else:

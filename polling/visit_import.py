@@ -14,6 +14,7 @@ same file twice stores it once.
 import codecs
 import csv
 import datetime
+import hashlib
 import io
 import re
 import uuid
@@ -29,6 +30,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
+from missions.audit import audit_record
 from missions.models import Member, Mission
 from polling import visits as visit_service
 from polling.models import Answer, Channel, ChecklistVersion, Question, Visit, VisitRevision
@@ -75,6 +77,8 @@ class RowError:
 class Table:
     headers: list[str]
     rows: list[tuple[int, list[str]]]  # (line, cells), blank rows left out
+    file_name: str = ""  # for the audit trail
+    sha256: str = ""
 
     def column(self, cells: list[str], name: str | None) -> str:
         if not name:
@@ -143,7 +147,7 @@ def read_table(file: BinaryIO, name: str) -> Table:
             raise VisitImportInvalid(
                 [RowError(1, "", _("This is not a readable .xlsx workbook (%s).") % error)]
             ) from None
-        return _table([_cell_text(cell) for cell in row] for row in sheet)
+        return _with_source(_table([_cell_text(cell) for cell in row] for row in sheet), name, data)
     if suffix != "csv":
         raise VisitImportInvalid([RowError(1, "", _("Upload a .csv or .xlsx file."))])
     if data.startswith(codecs.BOM_UTF8):
@@ -158,9 +162,16 @@ def read_table(file: BinaryIO, name: str) -> Table:
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
     try:
-        return _table(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return _with_source(
+            _table(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), name, data
+        )
     except csv.Error as error:
         raise VisitImportInvalid([RowError(1, "", _("The file cannot be read as CSV: %s") % error)]) from None
+
+
+def _with_source(table: Table, name: str, data: bytes) -> Table:
+    table.file_name, table.sha256 = name, hashlib.sha256(data).hexdigest()
+    return table
 
 
 # ---------------------------------------------------------------------------
@@ -534,6 +545,7 @@ def visit_import(
     mapping: ImportMapping,
     user=None,
     dry_run: bool = False,
+    request=None,
 ) -> ImportResult:
     """Validate every row, then store all of them or none (VisitImportInvalid lists every error).
 
@@ -589,6 +601,20 @@ def visit_import(
                     for visit, row in zip(visits, new_rows, strict=True)
                 ],
                 batch_size=1000,
+            )
+            audit_record(
+                action="visits.import",
+                actor=user,
+                mission=mission,
+                target=version,
+                changes={
+                    "file_name": [None, table.file_name],
+                    "sha256": [None, table.sha256],
+                    "rows": [None, len(table.rows)],
+                    "created": [None, len(new_rows)],
+                    "duplicates": [None, len(duplicates)],
+                },
+                request=request,
             )
     except IntegrityError:
         raise VisitImportInvalid(

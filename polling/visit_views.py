@@ -354,6 +354,7 @@ def visit_import_map(request, code, upload):
             default_storage.delete(stored["path"])
             del request.session[UPLOAD_SESSION_KEY.format(upload)]
             messages.success(
+                request=request,
                 request,
                 _("%(created)s visits imported; %(duplicates)s were already stored.")
                 % {"created": result.created, "duplicates": result.duplicates},

@@ -26,6 +26,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from missions.audit import audit_record
 from missions.models import AREA_LEVEL_SEPARATOR, Mission, Team
 from polling.models import Checklist
 from reports.models import Export
@@ -61,6 +62,7 @@ def export_request(
     checklist: Checklist | None = None,
     team: Team | None = None,
     breakdown: int | None = None,
+    request=None,
 ) -> Export:
     """Record the export and queue it once the row is committed."""
     from reports.tasks import run_export
@@ -76,6 +78,20 @@ def export_request(
             checklist=checklist,
             team=team,
             breakdown=breakdown,
+        )
+        audit_record(
+            action="export.request",
+            actor=user,
+            mission=mission,
+            target=export,
+            changes={
+                "kind": [None, kind],
+                "format": [None, fmt],
+                "checklist": [None, checklist.code if checklist else None],
+                "team": [None, team.name if team else None],
+                "breakdown": [None, breakdown],
+            },
+            request=request,
         )
         transaction.on_commit(lambda: run_export.delay(export.pk))
     return export

@@ -157,6 +157,7 @@ _FAILED = object()
 
 def _run(http_request, service, **kwargs):
     """Call a workflow service; a refusal becomes an error message and returns _FAILED."""
+    kwargs.setdefault("request", http_request)  # for the audit trail: where the change came from
     try:
         return service(**kwargs)
     except services.StatementError as exc:
@@ -313,6 +314,7 @@ def statement_settings(request, code: str):
                         user=request.user,
                         data=key_form.cleaned_data["pkcs12"],
                         passphrase=key_form.cleaned_data["passphrase"],
+                        request=request,
                     )
                 except (services.StatementError, _signing_error()) as exc:
                     key_form.add_error("pkcs12", str(exc))

@@ -57,6 +57,7 @@ def exports(request, code):
                 checklist=form.cleaned_data["checklist"],
                 team=own_team,
                 breakdown=form.cleaned_data["breakdown"],
+                request=request,
             )
         except ExportError as exc:
             messages.error(request, str(exc))

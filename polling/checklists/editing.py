@@ -5,6 +5,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from missions.audit import audit_record, diff
 from missions.models import SETUP_ROLES, Mission
 from polling.models import Checklist, ChecklistVersion, Option, Question
 
@@ -131,30 +132,60 @@ def checklist_code_problem(mission: Mission, code: str) -> str | None:
     return None
 
 
+def _checklist_state(checklist: Checklist) -> dict:
+    return {f: getattr(checklist, f) for f in ("code", "name", "description", "is_active", "order")}
+
+
+def _audit_checklist(action: str, checklist: Checklist, changes: dict, *, user, request) -> None:
+    audit_record(
+        action=action,
+        actor=user,
+        mission=checklist.mission,
+        target=checklist,
+        changes=changes,
+        request=request,
+    )
+
+
 @transaction.atomic
 def checklist_create(
-    *, mission: Mission, code: str, name: str, description: str = "", user=None
+    *, mission: Mission, code: str, name: str, description: str = "", user=None, request=None
 ) -> Checklist:
     """A new, empty checklist; questions are added in the builder."""
     problem = checklist_code_problem(mission, code)
     if problem:
         raise ChecklistError(problem)
-    return _checklist_new(mission=mission, code=code, name=name, description=description, user=user)
-
-
-@transaction.atomic
-def checklist_update(
-    *, checklist: Checklist, name: str, description: str, is_active: bool, order: int
-) -> Checklist:
-    """Name, description, order and whether it is open for filing: not part of a version."""
-    checklist.name, checklist.description = name, description
-    checklist.is_active, checklist.order = is_active, order
-    checklist.save(update_fields=["name", "description", "is_active", "order"])
+    checklist = _checklist_new(mission=mission, code=code, name=name, description=description, user=user)
+    _audit_checklist(
+        "checklist.create", checklist, diff({}, _checklist_state(checklist)), user=user, request=request
+    )
     return checklist
 
 
 @transaction.atomic
-def checklist_delete(*, checklist: Checklist) -> None:
+def checklist_update(
+    *,
+    checklist: Checklist,
+    name: str,
+    description: str,
+    is_active: bool,
+    order: int,
+    user=None,
+    request=None,
+) -> Checklist:
+    """Name, description, order and whether it is open for filing: not part of a version."""
+    before = _checklist_state(Checklist.objects.get(pk=checklist.pk))  # a ModelForm has changed `checklist`
+    checklist.name, checklist.description = name, description
+    checklist.is_active, checklist.order = is_active, order
+    checklist.save(update_fields=["name", "description", "is_active", "order"])
+    changes = diff(before, _checklist_state(checklist))
+    if changes:
+        _audit_checklist("checklist.update", checklist, changes, user=user, request=request)
+    return checklist
+
+
+@transaction.atomic
+def checklist_delete(*, checklist: Checklist, user=None, request=None) -> None:
     """Delete a checklist nobody has filed yet; a filed one is closed for filing instead."""
     checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
     filed = ChecklistVersion.objects.filter(checklist=checklist, visits__isnull=False).exists()
@@ -162,11 +193,17 @@ def checklist_delete(*, checklist: Checklist) -> None:
         raise ChecklistError(
             _("Visits have been filed against this checklist, so it cannot be deleted; close it for filing.")
         )
+    before = {**_checklist_state(checklist), "questions": _question_count(checklist)}
+    _audit_checklist("checklist.delete", checklist, diff(before, {}), user=user, request=request)
     checklist.delete()
 
 
+def _question_count(checklist: Checklist) -> int:
+    return Question.objects.filter(version_id=checklist.current_version_id).count()
+
+
 @transaction.atomic
-def checklist_editable_version(*, checklist: Checklist, user=None) -> ChecklistVersion:
+def checklist_editable_version(*, checklist: Checklist, user=None, request=None) -> ChecklistVersion:
     """The version the builder may change: the current one, or a copy of it once it has visits.
 
     1. The checklist row is locked, so two editors cannot both make version N+1.
@@ -192,6 +229,14 @@ def checklist_editable_version(*, checklist: Checklist, user=None) -> ChecklistV
     checklist_row.current_version = version
     checklist_row.save(update_fields=["current_version"])
     checklist.current_version = version
+    audit_record(
+        action="checklist.version_create",
+        actor=user,
+        mission=checklist_row.mission,
+        target=version,
+        changes={"version": [current.number if current else None, version.number]},
+        request=request,
+    )
     return version
 
 
@@ -251,6 +296,7 @@ def question_save(
     options: list[dict],
     after: str | None = None,
     user=None,
+    request=None,
 ) -> Question:
     """Add a question (`code` None) or change question `code`, with its options, in the editable version.
 
@@ -260,9 +306,10 @@ def question_save(
     show-if pointing at a question that is now later, gone or without that option.
     A new question goes after question `after`, or at the end.
     """
-    version = checklist_editable_version(checklist=checklist, user=user)
+    version = checklist_editable_version(checklist=checklist, user=user, request=request)
     questions = _questions(version)
     definitions = [question_to_json(q) for q in questions]
+    before = {} if code is None else dict(definitions[_index(questions, code)])
     proposed = {**data, "options": options if data.get("type") in CHOICE_TYPES else []}
     if code is None:
         index = _index(questions, after) + 1 if after else len(questions)
@@ -292,7 +339,26 @@ def question_save(
     question.save()
     _options_set(question, cleaned["options"])
     _renumber(questions)
+    _audit_question(
+        "checklist.question_add" if code is None else "checklist.question_update",
+        checklist,
+        question,
+        diff(before, question_to_json(Question.objects.prefetch_related("options").get(pk=question.pk))),
+        user=user,
+        request=request,
+    )
     return question
+
+
+def _audit_question(action: str, checklist: Checklist, question: Question, changes: dict, *, user, request):
+    audit_record(
+        action=action,
+        actor=user,
+        mission=checklist.mission,
+        target=question,
+        changes={"checklist": [None, checklist.code], **changes},
+        request=request,
+    )
 
 
 def _options_set(question: Question, options: list[dict]) -> None:
@@ -314,9 +380,9 @@ def _options_set(question: Question, options: list[dict]) -> None:
 
 
 @transaction.atomic
-def question_delete(*, checklist: Checklist, code: str, user=None) -> None:
+def question_delete(*, checklist: Checklist, code: str, user=None, request=None) -> None:
     """Delete a question no other question's show-if depends on."""
-    version = checklist_editable_version(checklist=checklist, user=user)
+    version = checklist_editable_version(checklist=checklist, user=user, request=request)
     questions = _questions(version)
     question = questions[_index(questions, code)]
     dependents = [q.code for q in questions if q.show_if_question_id == question.pk]
@@ -331,17 +397,25 @@ def question_delete(*, checklist: Checklist, code: str, user=None) -> None:
             )
             % {"codes": ", ".join(dependents), "code": code}
         )
+    _audit_question(
+        "checklist.question_delete",
+        checklist,
+        question,
+        diff(question_to_json(question), {}),
+        user=user,
+        request=request,
+    )
     question.delete()
     questions.remove(question)
     _renumber(questions)
 
 
 @transaction.atomic
-def question_move(*, checklist: Checklist, code: str, direction: str, user=None) -> Question:
+def question_move(*, checklist: Checklist, code: str, direction: str, user=None, request=None) -> Question:
     """Swap a question with the one above ("up") or below ("down"), keeping show-if rules earlier."""
     if direction not in ("up", "down"):
         raise ChecklistError(_("A question moves up or down."))
-    version = checklist_editable_version(checklist=checklist, user=user)
+    version = checklist_editable_version(checklist=checklist, user=user, request=request)
     questions = _questions(version)
     index = _index(questions, code)
     other = index - 1 if direction == "up" else index + 1
@@ -353,8 +427,17 @@ def question_move(*, checklist: Checklist, code: str, direction: str, user=None)
             _("%(second)s is shown depending on the answer to %(first)s, so it must stay after it.")
             % {"first": first.code, "second": second.code}
         )
+    before = [q.code for q in questions]
     questions[index], questions[other] = questions[other], questions[index]
     _renumber(questions)
+    _audit_question(
+        "checklist.question_move",
+        checklist,
+        questions[other],
+        {"order": [before, [q.code for q in questions]]},
+        user=user,
+        request=request,
+    )
     return questions[other]
 
 
@@ -378,7 +461,7 @@ def checklists_copyable_by(user) -> QuerySet:
 
 @transaction.atomic
 def checklist_copy(
-    *, source: Checklist, mission: Mission, code: str = "", name: str = "", user=None
+    *, source: Checklist, mission: Mission, code: str = "", name: str = "", user=None, request=None
 ) -> Checklist:
     """Copy the current version of `source` into `mission` as a new checklist (version 1)."""
     from .importing import checklist_from_definition
@@ -386,7 +469,7 @@ def checklist_copy(
     if source.current_version is None:
         raise ChecklistError(_("That checklist has no questions to copy."))
     definition = checklist_to_json(version=source.current_version)
-    return checklist_from_definition(
+    checklist = checklist_from_definition(
         mission=mission,
         data=definition,
         code=code,
@@ -394,3 +477,15 @@ def checklist_copy(
         user=user,
         failure=_("The checklist was not copied."),
     )
+    _audit_checklist(
+        "checklist.copy",
+        checklist,
+        {
+            **diff({}, _checklist_state(checklist)),
+            "source": [None, f"{source.mission.code}/{source.code} v{source.current_version.number}"],
+            "questions": [None, len(definition["questions"])],
+        },
+        user=user,
+        request=request,
+    )
+    return checklist

@@ -5,6 +5,7 @@ checks and writes it. Nothing is written unless the whole file is right, and eve
 with its place, so a file is fixed in one round.
 """
 
+import hashlib
 import json
 from collections.abc import Callable, Collection
 from typing import IO
@@ -12,6 +13,7 @@ from typing import IO
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from missions.audit import audit_record
 from missions.models import Mission
 from polling.models import Checklist
 
@@ -156,13 +158,34 @@ def checklist_import(
     code: str = "",
     name: str = "",
     user=None,
+    request=None,
 ) -> Checklist:
     """Import a file in any of FORMATS; an empty `format` is detected from the name and content."""
     kind = format or detect_format(filename, content)
     if kind not in FORMATS:
         raise ChecklistError(_("Unknown format %(format)s.") % {"format": kind})
-    if kind == "xlsform":
-        return checklist_from_xlsform(mission=mission, file=content, code=code, name=name, user=user)
-    if kind == "votemonitor":
-        return checklist_from_votemonitor(mission=mission, data=content, code=code, name=name, user=user)
-    return checklist_from_json(mission=mission, data=content, code=code, name=name, user=user)
+    with transaction.atomic():
+        if kind == "xlsform":
+            checklist = checklist_from_xlsform(mission=mission, file=content, code=code, name=name, user=user)
+        elif kind == "votemonitor":
+            checklist = checklist_from_votemonitor(
+                mission=mission, data=content, code=code, name=name, user=user
+            )
+        else:
+            checklist = checklist_from_json(mission=mission, data=content, code=code, name=name, user=user)
+        audit_record(
+            action="checklist.import",
+            actor=user,
+            mission=mission,
+            target=checklist,
+            changes={
+                "format": [None, kind],
+                "file_name": [None, filename],
+                "sha256": [None, hashlib.sha256(content).hexdigest()],
+                "code": [None, checklist.code],
+                "name": [None, checklist.name],
+                "questions": [None, checklist.current_version.questions.count()],
+            },
+            request=request,
+        )
+    return checklist

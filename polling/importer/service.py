@@ -14,6 +14,7 @@ and this path stays within 3x of a bare COPY for the 176,623 Nigerian polling un
 (see bench/import_stations.py). Other databases use bulk_create(update_conflicts=True).
 """
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from missions.audit import audit_record
 from missions.models import AREA_LEVEL_SEPARATOR, Mission
 from polling.importer.errors import RowError, StationFileInvalid
 from polling.importer.mapping import FIELD_LABELS, REQUIRED_FIELDS, Mapping
@@ -138,11 +140,19 @@ def stations_check(
 
 
 def stations_import(
-    *, mission: Mission, table: Table, mapping: Mapping, progress: Progress | None = None
+    *,
+    mission: Mission,
+    table: Table,
+    mapping: Mapping,
+    progress: Progress | None = None,
+    user=None,
+    file_name: str = "",
+    request=None,
 ) -> ImportResult:
     """Import the stations of `table` into `mission`, all or nothing.
 
     Raises StationFileInvalid (with every error) when the file has any; the database is then untouched.
+    The audit trail gets one entry for the whole file (its name, SHA-256 and counts), never one per row.
     """
     check = stations_check(mission=mission, table=table, mapping=mapping, progress=progress)
     if check.error_count:
@@ -157,12 +167,42 @@ def stations_import(
         write = WRITERS.get(connection.vendor, _write_generic)
         changed = write(mission, _clean_again(table, cleaner), area_ids, check.row_count, progress)
         created = mission.stations.count() - before
-    return ImportResult(
-        created=created,
-        updated=changed - created,
-        unchanged=check.row_count - changed,
-        areas_created=areas_created,
-    )
+        result = ImportResult(
+            created=created,
+            updated=changed - created,
+            unchanged=check.row_count - changed,
+            areas_created=areas_created,
+        )
+        audit_record(
+            action="stations.import",
+            actor=user,
+            mission=mission,
+            changes={
+                "file_name": [None, file_name],
+                "sha256": [None, _table_sha256(table)],
+                "rows": [None, check.row_count],
+                "created": [None, result.created],
+                "updated": [None, result.updated],
+                "unchanged": [None, result.unchanged],
+                "areas_created": [None, areas_created],
+            },
+            request=request,
+        )
+    return result
+
+
+def _table_sha256(table: Table) -> str:
+    """The SHA-256 of the file behind `table`, read in blocks; the file's position is put back."""
+    file = getattr(table, "_file", None)
+    if file is None:
+        return ""
+    position = file.tell()
+    file.seek(0)
+    digest = hashlib.sha256()
+    for block in iter(lambda: file.read(1 << 20), b""):
+        digest.update(block)
+    file.seek(position)
+    return digest.hexdigest()
 
 
 def _clean_again(table: Table, cleaner: RowCleaner) -> Iterator[Station]:

@@ -189,6 +189,7 @@ class XlsxTable(Table):
     first_encoding_error = None
 
     def __init__(self, file: BinaryIO, *, max_bytes: int | None = None):
+        self._file = file  # for the import's SHA-256 in the audit trail
         file.seek(0)
         if not zipfile.is_zipfile(file):
             raise UnreadableFile(_("This file is not a real .xlsx workbook. Export the list as CSV or XLSX."))

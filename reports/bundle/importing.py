@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from missions.audit import audit_record
 from missions.models import AREA_LEVEL_SEPARATOR, Meeting, Member, Mission, Team, User
 from polling.checklists.editing import version_fill
 from polling.models import (
@@ -42,13 +43,13 @@ from .errors import BundleInvalid
 BATCH = 2_000
 
 
-def mission_import(data) -> Mission:
+def mission_import(data, *, file_name: str = "") -> Mission:
     """Create the mission described by `data` (a parsed bundle); BundleInvalid lists every error."""
-    return bundle_write(bundle_check(data))
+    return bundle_write(bundle_check(data), file_name=file_name)
 
 
 @transaction.atomic
-def bundle_write(plan: Plan) -> Mission:
+def bundle_write(plan: Plan, *, file_name: str = "") -> Mission:
     """Write a checked bundle. Only the mission's code can still collide (an import running alongside)."""
     try:
         with transaction.atomic():
@@ -139,6 +140,19 @@ def bundle_write(plan: Plan) -> Mission:
             for incident in plan.incidents
         ),
         batch_size=BATCH,
+    )
+    audit_record(
+        action="mission.import",
+        mission=mission,
+        target=mission,
+        changes={
+            "file_name": [None, file_name],
+            "code": [None, mission.code],
+            **{
+                part: [None, len(getattr(plan, part))]
+                for part in ("members", "teams", "stations", "checklists", "meetings", "visits", "incidents")
+            },
+        },
     )
     return mission
 

@@ -46,7 +46,14 @@ def _require_role(mission: Mission, user, roles) -> Member:
 
 
 def _event(
-    version: StatementVersion | None, statement: Statement, action: str, user, detail: str = ""
+    version: StatementVersion | None,
+    statement: Statement,
+    action: str,
+    user,
+    detail: str = "",
+    *,
+    changes: dict | None = None,
+    request=None,
 ) -> None:
     """The statement's own history, and the mission's tamper-evident audit trail."""
     from missions.audit import audit_record
@@ -59,7 +66,8 @@ def _event(
         actor=user,
         mission=statement.mission,
         target=version or statement,
-        changes={"detail": detail[:500]} if detail else None,
+        changes={**({"detail": [None, detail[:500]]} if detail else {}), **(changes or {})},
+        request=request,
     )
 
 
@@ -74,7 +82,7 @@ def latest_version(statement: Statement) -> StatementVersion | None:
 
 
 @transaction.atomic
-def statement_start(*, mission: Mission, user) -> StatementVersion:
+def statement_start(*, mission: Mission, user, request=None) -> StatementVersion:
     """The mission's open version, drafting the first one from the data if there is none."""
     _require_role(mission, user, EDITOR_ROLES)
     statement, _created = Statement.objects.get_or_create(mission=mission)
@@ -91,12 +99,12 @@ def statement_start(*, mission: Mission, user) -> StatementVersion:
         updated_by=user,
         drafted_at=timezone.now(),
     )
-    _event(version, statement, StatementEvent.Action.DRAFTED, user)
+    _event(version, statement, StatementEvent.Action.DRAFTED, user, request=request)
     return version
 
 
 @transaction.atomic
-def statement_redraft(*, version: StatementVersion, user) -> list[str]:
+def statement_redraft(*, version: StatementVersion, user, request=None) -> list[str]:
     """Refresh every section nobody edited from the current data; returns keys needing a look."""
     version = _lock(version)
     _require_role(version.statement.mission, user, EDITOR_ROLES)
@@ -107,13 +115,20 @@ def statement_redraft(*, version: StatementVersion, user) -> list[str]:
     version.drafted_at = timezone.now()
     version.updated_by = user
     version.save(update_fields=["sections", "drafted_at", "updated_by", "updated_at"])
-    _event(version, version.statement, StatementEvent.Action.REDRAFTED, user, ", ".join(warnings))
+    _event(
+        version,
+        version.statement,
+        StatementEvent.Action.REDRAFTED,
+        user,
+        ", ".join(warnings),
+        request=request,
+    )
     return warnings
 
 
 @transaction.atomic
 def statement_edit(
-    *, version: StatementVersion, user, texts: dict[str, str], known_figures: dict
+    *, version: StatementVersion, user, texts: dict[str, str], known_figures: dict, request=None
 ) -> list[str]:
     """Save new prose for some sections; returns the keys that changed.
 
@@ -139,22 +154,31 @@ def statement_edit(
             )
     if problems:
         raise StatementError(" ".join(dict.fromkeys(problems)))
-    changed = []
+    changed, prose = [], {}
     for key, text in texts.items():
         normalised = text.replace("\r\n", "\n").strip()
         if normalised != by_key[key]["text"]:
+            prose[key] = [by_key[key]["text"], normalised]
             by_key[key]["text"] = normalised
             by_key[key]["edited"] = True
             changed.append(key)
     if changed:
         version.updated_by = user
         version.save(update_fields=["sections", "updated_by", "updated_at"])
-        _event(version, version.statement, StatementEvent.Action.EDITED, user, ", ".join(changed))
+        _event(
+            version,
+            version.statement,
+            StatementEvent.Action.EDITED,
+            user,
+            ", ".join(changed),
+            changes=prose,
+            request=request,
+        )
     return changed
 
 
 @transaction.atomic
-def statement_reset_section(*, version: StatementVersion, user, key: str) -> None:
+def statement_reset_section(*, version: StatementVersion, user, key: str, request=None) -> None:
     """Throw away the edits of one section and take the drafted text again."""
     version = _lock(version)
     _require_role(version.statement.mission, user, EDITOR_ROLES)
@@ -164,9 +188,10 @@ def statement_reset_section(*, version: StatementVersion, user, key: str) -> Non
         s["key"]: s
         for s in drafting.default_sections(figures.collect(version.statement.mission, annex=False))
     }
-    sections = []
+    sections, prose = [], {}
     for section in version.sections:
         if section["key"] == key:
+            prose[key] = [section.get("text", ""), fresh[key]["text"] if key in fresh else None]
             if key not in fresh:
                 continue
             section = fresh[key]
@@ -174,7 +199,15 @@ def statement_reset_section(*, version: StatementVersion, user, key: str) -> Non
     version.sections = sections
     version.updated_by = user
     version.save(update_fields=["sections", "updated_by", "updated_at"])
-    _event(version, version.statement, StatementEvent.Action.EDITED, user, _("%(key)s reset") % {"key": key})
+    _event(
+        version,
+        version.statement,
+        StatementEvent.Action.EDITED,
+        user,
+        _("%(key)s reset") % {"key": key},
+        changes=prose,
+        request=request,
+    )
 
 
 def unresolved(version: StatementVersion, snapshot: dict) -> list[str]:
@@ -186,7 +219,7 @@ def unresolved(version: StatementVersion, snapshot: dict) -> list[str]:
 
 
 @transaction.atomic
-def statement_submit(*, version: StatementVersion, user) -> None:
+def statement_submit(*, version: StatementVersion, user, request=None) -> None:
     version = _lock(version)
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.DRAFT:
@@ -199,11 +232,11 @@ def statement_submit(*, version: StatementVersion, user) -> None:
     version.status = StatementVersion.Status.SUBMITTED
     version.submitted_at, version.submitted_by, version.updated_by = timezone.now(), user, user
     version.save(update_fields=["status", "submitted_at", "submitted_by", "updated_by", "updated_at"])
-    _event(version, version.statement, StatementEvent.Action.SUBMITTED, user)
+    _event(version, version.statement, StatementEvent.Action.SUBMITTED, user, request=request)
 
 
 @transaction.atomic
-def statement_return_to_draft(*, version: StatementVersion, user, reason: str = "") -> None:
+def statement_return_to_draft(*, version: StatementVersion, user, reason: str = "", request=None) -> None:
     version = _lock(version)
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.SUBMITTED:
@@ -212,7 +245,7 @@ def statement_return_to_draft(*, version: StatementVersion, user, reason: str = 
     version.submitted_at = version.submitted_by = None
     version.updated_by = user
     version.save(update_fields=["status", "submitted_at", "submitted_by", "updated_by", "updated_at"])
-    _event(version, version.statement, StatementEvent.Action.RETURNED, user, reason)
+    _event(version, version.statement, StatementEvent.Action.RETURNED, user, reason, request=request)
 
 
 def recently_reauthenticated(request) -> bool:
@@ -270,13 +303,21 @@ def statement_approve(*, version: StatementVersion, user, request, verify_url: s
         ]
     )
     render = StatementRender.objects.create(version=version)
-    _event(version, version.statement, StatementEvent.Action.APPROVED, user, version.snapshot_sha256)
+    _event(
+        version,
+        version.statement,
+        StatementEvent.Action.APPROVED,
+        user,
+        version.snapshot_sha256,
+        changes={"status": [StatementVersion.Status.SUBMITTED, StatementVersion.Status.APPROVED]},
+        request=request,
+    )
     enqueue_render(render)
     return render
 
 
 @transaction.atomic
-def statement_publish(*, version: StatementVersion, user) -> None:
+def statement_publish(*, version: StatementVersion, user, request=None) -> None:
     version = _lock(version)
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.APPROVED:
@@ -287,11 +328,11 @@ def statement_publish(*, version: StatementVersion, user) -> None:
     version.status = StatementVersion.Status.PUBLISHED
     version.published_at, version.published_by = timezone.now(), user
     version.save(update_fields=["status", "published_at", "published_by", "updated_at"])
-    _event(version, version.statement, StatementEvent.Action.PUBLISHED, user)
+    _event(version, version.statement, StatementEvent.Action.PUBLISHED, user, request=request)
 
 
 @transaction.atomic
-def statement_new_version(*, statement: Statement, user) -> StatementVersion:
+def statement_new_version(*, statement: Statement, user, request=None) -> StatementVersion:
     """Open a new draft from the newest frozen version: its prose, figures refreshed."""
     _require_role(statement.mission, user, EDITOR_ROLES)
     Statement.objects.select_for_update().filter(pk=statement.pk).first()
@@ -314,12 +355,13 @@ def statement_new_version(*, statement: Statement, user) -> StatementVersion:
         StatementEvent.Action.NEW_VERSION,
         user,
         _("from version %(n)s") % {"n": latest.number},
+        request=request,
     )
     return version
 
 
 @transaction.atomic
-def statement_retry_render(*, version: StatementVersion, user) -> StatementRender:
+def statement_retry_render(*, version: StatementVersion, user, request=None) -> StatementRender:
     """Queue a failed render again (the frozen statement itself does not change)."""
     from reports.statement_tasks import enqueue_render
 
@@ -330,28 +372,29 @@ def statement_retry_render(*, version: StatementVersion, user) -> StatementRende
     render.status, render.error, render.attempts = StatementRender.Status.QUEUED, "", 0
     render.queued_at = timezone.now()
     render.save(update_fields=["status", "error", "attempts", "queued_at"])
+    _audit_render("statement.render_retry", render.pk, user=user, request=request)
     enqueue_render(render)
     return render
 
 
 @transaction.atomic
-def statement_set_logo(*, statement: Statement, user, logo) -> None:
+def statement_set_logo(*, statement: Statement, user, logo, request=None) -> None:
     _require_role(statement.mission, user, EDITOR_ROLES)
     if statement.logo:
         statement.logo.delete(save=False)
     statement.logo = logo
     statement.save(update_fields=["logo"])
-    _event(None, statement, StatementEvent.Action.LOGO, user)
+    _event(None, statement, StatementEvent.Action.LOGO, user, request=request)
 
 
 @transaction.atomic
-def statement_set_key(*, mission: Mission, user, data: bytes, passphrase: str):
+def statement_set_key(*, mission: Mission, user, data: bytes, passphrase: str, request=None):
     from reports import signing
 
     _require_role(mission, user, EDITOR_ROLES)
     key = signing.store_uploaded_key(mission, data, passphrase, user=user)
     statement, _created = Statement.objects.get_or_create(mission=mission)
-    _event(None, statement, StatementEvent.Action.KEY, user, key.subject)
+    _event(None, statement, StatementEvent.Action.KEY, user, key.subject, request=request)
     return key
 
 
@@ -386,31 +429,51 @@ def render_claim(render_id: int) -> int | None:
     return StatementRender.objects.values_list("attempts", flat=True).get(pk=render_id)
 
 
+def _audit_render(action: str, render_id: int, changes: dict | None = None, *, user=None, request=None):
+    from missions.audit import audit_record
+
+    render = StatementRender.objects.select_related("version__statement__mission").get(pk=render_id)
+    audit_record(
+        action=action,
+        actor=user,
+        mission=render.version.statement.mission,
+        target=render.version,
+        changes=changes,
+        request=request,
+    )
+
+
+@transaction.atomic
 def render_finish(
     render_id: int, attempt: int, *, path: str, sha256: str, size: int, certificate_pem: str
 ) -> bool:
     """Record the finished file, if this attempt still holds the render."""
-    return bool(
-        StatementRender.objects.filter(
-            pk=render_id, status=StatementRender.Status.RENDERING, attempts=attempt
-        ).update(
-            status=StatementRender.Status.DONE,
-            path=path,
-            sha256=sha256,
-            size=size,
-            certificate_pem=certificate_pem,
-            error="",
-            finished_at=timezone.now(),
-        )
+    finished = StatementRender.objects.filter(
+        pk=render_id, status=StatementRender.Status.RENDERING, attempts=attempt
+    ).update(
+        status=StatementRender.Status.DONE,
+        path=path,
+        sha256=sha256,
+        size=size,
+        certificate_pem=certificate_pem,
+        error="",
+        finished_at=timezone.now(),
     )
+    if finished:
+        changes = {"status": ["rendering", "done"], "sha256": [None, sha256], "size": [None, size]}
+        _audit_render("statement.render_done", render_id, changes)
+    return bool(finished)
 
 
+@transaction.atomic
 def render_fail(render_id: int, attempt: int, reason: str) -> bool:
-    return bool(
-        StatementRender.objects.filter(
-            pk=render_id, status=StatementRender.Status.RENDERING, attempts=attempt
-        ).update(status=StatementRender.Status.FAILED, error=reason[:2000], finished_at=timezone.now())
-    )
+    failed = StatementRender.objects.filter(
+        pk=render_id, status=StatementRender.Status.RENDERING, attempts=attempt
+    ).update(status=StatementRender.Status.FAILED, error=reason[:2000], finished_at=timezone.now())
+    if failed:
+        changes = {"status": ["rendering", "failed"], "error": [None, reason[:500]]}
+        _audit_render("statement.render_failed", render_id, changes)
+    return bool(failed)
 
 
 def render_release(render_id: int, attempt: int) -> bool:

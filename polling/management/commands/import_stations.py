@@ -86,7 +86,7 @@ class Command(BaseCommand):
             ) as progress:
                 try:
                     result = importer.stations_import(
-                        mission=mission, table=table, mapping=mapping, progress=progress
+                        mission=mission, table=table, mapping=mapping, progress=progress, file_name=path.name
                     )
                 except importer.StationFileInvalid as exc:
                     progress.close()

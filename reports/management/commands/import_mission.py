@@ -24,7 +24,7 @@ class Command(BaseCommand):
         data = _read(file)
         started = time.monotonic()
         try:
-            mission = mission_import(data)
+            mission = mission_import(data, file_name="" if file == "-" else file)
         except BundleInvalid as invalid:
             for line in invalid.lines():
                 self.stderr.write(line)
