@@ -14,5 +14,8 @@ app.autodiscover_tasks(["reports"], related_name="statement_tasks")
 # Periodic work (run `celery -A config beat` next to the workers).
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
-    "statement-render-sweeper": {"task": "reports.statement_tasks.sweep_stuck_renders", "schedule": 120.0},
+    "statement-render-sweeper": {
+        "task": "reports.statement_tasks.sweep_stuck_renders",
+        "schedule": float(os.environ.get("STATEMENT_RENDER_SWEEP_SECONDS", "120")),
+    },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 
 from celery import shared_task
 from celery.signals import worker_process_init
@@ -43,11 +44,21 @@ def enqueue_render(render: StatementRender) -> None:
     transaction.on_commit(lambda: render_statement.delay(render_id))
 
 
+# A queued render whose message may be gone (Redis flushed or restarted without persistence) is sent
+# again after this long. Sending it twice is harmless: the claim lets exactly one delivery render it.
+RENDER_REQUEUE_SECONDS = int(os.environ.get("STATEMENT_RENDER_REQUEUE_SECONDS", "300"))
+
+
 @shared_task(acks_late=True)
 def sweep_stuck_renders() -> int:
-    """Re-queue renders a dead worker left in `rendering`, and queued ones whose message was lost."""
+    """Re-queue renders a dead worker left in `rendering`, and queued ones whose message was lost.
+
+    The database, not the broker, knows what is pending: a render still `queued` after
+    RENDER_REQUEUE_SECONDS is sent again, and its `queued_at` restarts the clock.
+    """
     now = timezone.now()
     stale = now - datetime.timedelta(seconds=services.RENDER_STALE_SECONDS)
+    forgotten = now - datetime.timedelta(seconds=RENDER_REQUEUE_SECONDS)
     requeued = 0
     with transaction.atomic():
         stuck = list(
@@ -57,7 +68,7 @@ def sweep_stuck_renders() -> int:
         )
         waiting = list(
             StatementRender.objects.select_for_update(skip_locked=True).filter(
-                status=StatementRender.Status.QUEUED, queued_at__lt=stale
+                status=StatementRender.Status.QUEUED, queued_at__lt=forgotten
             )
         )
         for render in [*stuck, *waiting]:
