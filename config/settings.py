@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "missions.middleware.SessionIdleTimeoutMiddleware",
+    "missions.accounts.SecondFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -141,6 +142,15 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "missions.adapters.MissionMFAAdapter"
+MFA_TOTP_ISSUER = "Observa"
+# Ours, not allauth's: secretariat, heads of mission and staff must use an authenticator app
+# (missions/accounts.py sends them to set one up before anything else).
+MFA_REQUIRED_FOR_SETUP_ROLES = True
+# Wrong passwords (and wrong second-factor codes) for one address: 5 in 5 minutes, then wait;
+# 15 in an hour, then refused for the hour, unless the password is reset. 10 a minute from one address.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key,15/h/key"}
+USERSESSIONS_ADAPTER = "missions.adapters.AuditedUserSessionsAdapter"
 # Sessions are recorded at login; their "last seen" is refreshed by missions.middleware, not on every request.
 USERSESSIONS_TRACK_ACTIVITY = False
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from missions import emails
+from missions.accounts import user_sessions_end
 from missions.audit import audit_record, diff
 from missions.models import Invitation, Meeting, Member, Mission, Role, Team, User
 
@@ -260,13 +261,19 @@ def member_update(
 
 @transaction.atomic
 def member_remove(*, member: Member, actor: User, request=None) -> None:
-    """Take the member out of the mission; the row stays, so their past work keeps its author."""
+    """Take the member out of the mission; the row stays, so their past work keeps its author.
+
+    They are logged out everywhere at once (but in the session doing this, if they remove
+    themselves): a removed observer's open browser must not keep showing the mission.
+    """
     _keep_a_secretariat(member)
     before = _member_state(member)
     Team.objects.filter(leader=member).update(leader=None)
     member.is_active = False
     member.team = None
     member.save(update_fields=["is_active", "team"])
+    own_session = request.session.session_key if request is not None and request.user == member.user else None
+    user_sessions_end(user=member.user, keep_session_key=own_session)
     audit_record(
         action="member.remove",
         actor=actor,

@@ -1,0 +1,96 @@
+"""Accounts: the second factor that heads of mission and the secretariat must have, and ending sessions.
+
+A head of mission or secretariat member can change who sees a mission and sign its statement, so a
+stolen password alone must not be enough: until they have an authenticator app, every page sends
+them to set one up. Other members may add one from their menu. The codes themselves are allauth's
+(allauth.mfa): it refuses a TOTP code used once already, through the shared cache.
+"""
+
+from collections.abc import Callable
+
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.adapter import get_adapter as get_sessions_adapter
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+from missions.models import SETUP_ROLES, Member
+
+# What someone who still has to set up their second factor may open: the set-up itself (with the
+# password check allauth asks for first when the login is not recent), logging out, the language
+# switch and the service worker. Static files are served by WhiteNoise before any view.
+SECOND_FACTOR_SETUP_VIEWS = frozenset(
+    {
+        "mfa_index",
+        "mfa_activate_totp",
+        "mfa_reauthenticate",
+        "account_reauthenticate",
+        "account_logout",
+        "set_language",
+        "polling:service_worker",
+    }
+)
+
+
+def second_factor_required(user) -> bool:
+    """Staff, and anyone who is secretariat or head of mission in some mission, must use a second factor."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return Member.objects.filter(user=user, is_active=True, role__in=SETUP_ROLES).exists()
+
+
+def has_totp(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def _is_setup_page(request: HttpRequest) -> bool:
+    if request.path_info.startswith(settings.STATIC_URL):
+        return True
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return match.view_name in SECOND_FACTOR_SETUP_VIEWS
+
+
+class SecondFactorRequiredMiddleware:
+    """Send a user who must have a second factor and has none to the authenticator set-up page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            getattr(settings, "MFA_REQUIRED_FOR_SETUP_ROLES", True)
+            and request.user.is_authenticated
+            and not _is_setup_page(request)
+            and second_factor_required(request.user)
+            and not has_totp(request.user)
+        ):
+            messages.warning(
+                request,
+                _(
+                    "Your role in a mission needs a second factor. Set up an authenticator app on your "
+                    "phone to continue."
+                ),
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+def user_sessions_end(*, user, keep_session_key: str | None = None) -> int:
+    """Log `user` out everywhere (but in `keep_session_key`); returns how many sessions ended.
+
+    Goes through allauth's session records and the configured session engine's store, so it works
+    with whichever engine settings choose. The usersessions adapter records it in the audit trail.
+    """
+    sessions = [s for s in UserSession.objects.filter(user_id=user.pk) if s.session_key != keep_session_key]
+    if sessions:
+        get_sessions_adapter().end_sessions(sessions)
+    return len(sessions)

@@ -1,0 +1,218 @@
+"""Second factor: heads of mission, the secretariat and staff must use an authenticator app.
+
+Codes are made with allauth's own TOTP helpers from the secret the set-up page put in the session;
+used codes are remembered in the shared Redis cache, so every test uses fresh users (the cache
+outlives the test database).
+"""
+
+import time
+import uuid
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from missions.accounts import SECOND_FACTOR_SETUP_VIEWS
+from missions.models import AuditEntry, Role
+from tests.factories import PASSWORD, make_member, make_user
+
+ACTIVATE = reverse("mfa_activate_totp")
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_enforced(settings):
+    settings.MFA_REQUIRED_FOR_SETUP_ROLES = True
+
+
+def _fresh_email() -> str:
+    return f"mfa-{uuid.uuid4().hex[:12]}@example.org"
+
+
+def _code(secret: str, *, steps_ago: int = 0) -> str:
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 - steps_ago))
+
+
+def _login(client, email: str, password: str = PASSWORD):
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def _activate_totp(client) -> str:
+    """Set up the authenticator app through the pages; returns the secret."""
+    response = client.get(ACTIVATE)
+    assert response.status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    response = client.post(ACTIVATE, {"code": _code(secret)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return secret
+
+
+def _mission_pages(code: str):
+    """Every page of the mission apps, with made-up identifiers (the redirect comes before any lookup)."""
+    values = {"slug": code, "uuid": str(uuid.uuid4()), "str": "x", "int": "1", "path": "x"}
+
+    def walk(patterns, namespace):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, entry.namespace or namespace)
+            elif isinstance(entry, URLPattern) and namespace in {"missions", "polling", "reports"}:
+                name = f"{namespace}:{entry.name}"
+                if entry.name and name not in SECOND_FACTOR_SETUP_VIEWS:
+                    converters = entry.pattern.converters
+                    kwargs = {
+                        key: values.get(type(conv).__name__.replace("Converter", "").lower(), "x")
+                        for key, conv in converters.items()
+                    }
+                    yield name, reverse(name, kwargs=kwargs)
+
+    return dict(walk(get_resolver().url_patterns, None))
+
+
+@pytest.fixture
+def hom(mission):
+    return make_member(mission, Role.HEAD_OF_MISSION, user=make_user(_fresh_email()))
+
+
+def test_head_of_mission_without_authenticator_is_sent_to_set_it_up_from_every_mission_page(
+    client, mission, hom
+):
+    client.force_login(hom.user)
+    pages = _mission_pages(mission.code)
+    assert len(pages) > 40 and "missions:detail" in pages and "reports:results" in pages
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"] == ACTIVATE, name
+    # A form post is stopped too, before the view sees it.
+    response = client.post(reverse("missions:edit", args=[mission.code]), {"name": "Changed"})
+    assert response["Location"] == ACTIVATE
+    mission.refresh_from_db()
+    assert mission.name != "Changed"
+
+
+def test_set_up_pages_logout_and_language_switch_stay_open(client, hom):
+    _login(client, hom.user.email)
+    assert client.get(ACTIVATE).status_code == 200
+    assert client.get(reverse("mfa_index")).status_code == 200
+    assert client.get(reverse("polling:service_worker")).status_code == 200
+    response = client.post(reverse("set_language"), {"language": "fr", "next": ACTIVATE})
+    assert response["Location"] == ACTIVATE
+    assert client.post(reverse("account_logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("role", [Role.SECRETARIAT, Role.HEAD_OF_MISSION])
+def test_set_up_roles_must_have_a_second_factor_and_observers_need_not(client, mission, role):
+    member = make_member(mission, role, user=make_user(_fresh_email()))
+    observer = make_member(mission, Role.OBSERVER, user=make_user(_fresh_email()))
+    client.force_login(member.user)
+    assert client.get(mission.get_absolute_url())["Location"] == ACTIVATE
+    client.force_login(observer.user)
+    assert client.get(mission.get_absolute_url()).status_code == 200
+
+
+def test_a_removed_head_of_mission_no_longer_has_to(client, mission, hom):
+    hom.is_active = False
+    hom.save(update_fields=["is_active"])
+    client.force_login(hom.user)
+    assert client.get(reverse("missions:list")).status_code == 200
+
+
+def test_staff_must_have_a_second_factor_for_the_admin(client, db):
+    staff = make_user(_fresh_email(), is_staff=True, is_superuser=True)
+    _login(client, staff.email)
+    assert client.get(reverse("admin:index"))["Location"] == ACTIVATE
+    _activate_totp(client)
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_after_activating_the_app_the_head_of_mission_gets_through_and_login_asks_for_the_code(
+    client, mission, hom, django_capture_on_commit_callbacks
+):
+    # Logged in with the password only: straight to the set-up.
+    response = _login(client, hom.user.email)
+    assert response.status_code == 302
+    assert client.get(mission.get_absolute_url())["Location"] == ACTIVATE
+
+    with django_capture_on_commit_callbacks(execute=True):  # allauth reports the new app on commit
+        secret = _activate_totp(client)
+    assert Authenticator.objects.filter(user=hom.user, type=Authenticator.Type.TOTP).exists()
+    # allauth made recovery codes at the same time; the page shows them.
+    response = client.get(reverse("mfa_view_recovery_codes"))
+    assert response.status_code == 200
+    codes = Authenticator.objects.get(user=hom.user, type=Authenticator.Type.RECOVERY_CODES).wrap()
+    assert codes.get_unused_codes()[0] in response.content.decode()
+    assert client.get(mission.get_absolute_url()).status_code == 200
+    assert AuditEntry.objects.filter(action="auth.mfa_added", actor=hom.user).count() == 2
+
+    # The next login stops at the code.
+    client.post(reverse("account_logout"))
+    response = _login(client, hom.user.email)
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(mission.get_absolute_url()).status_code == 302  # not logged in yet
+    response = client.post(
+        reverse("mfa_authenticate"), {"code": "000000" if _code(secret) != "000000" else "1"}
+    )
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert AuditEntry.objects.filter(action="auth.mfa_failed", actor=hom.user).exists()
+    # A code from the previous 30 seconds may have been spent on activation; the current one was not.
+    response = client.post(reverse("mfa_authenticate"), {"code": _code(secret)})
+    assert response.status_code == 302
+    assert client.get(mission.get_absolute_url()).status_code == 200
+
+
+def test_a_code_used_once_is_refused_the_second_time(client, mission, hom):
+    _login(client, hom.user.email)
+    secret = _activate_totp(client)
+    # Wait for a code the activation did not see, so the first login below is its first use.
+    first_window = int(time.time()) // 30
+    while int(time.time()) // 30 == first_window:
+        time.sleep(0.5)
+    code = _code(secret)
+
+    client.post(reverse("account_logout"))
+    _login(client, hom.user.email)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    client.post(reverse("account_logout"))
+
+    # Someone who saw the code type it again within its 30 seconds: refused.
+    _login(client, hom.user.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 200
+    assert "Incorrect code" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_recovery_code_works_once(client, mission, hom):
+    _login(client, hom.user.email)
+    _activate_totp(client)
+    recovery = Authenticator.objects.get(user=hom.user, type=Authenticator.Type.RECOVERY_CODES)
+    code = recovery.wrap().get_unused_codes()[0]
+    client.post(reverse("account_logout"))
+
+    _login(client, hom.user.email)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    assert client.get(mission.get_absolute_url()).status_code == 200
+    assert AuditEntry.objects.filter(action="auth.mfa_recovery_code_used", actor=hom.user).exists()
+    client.post(reverse("account_logout"))
+
+    _login(client, hom.user.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    recovery.refresh_from_db()
+    assert code not in recovery.wrap().get_unused_codes()
+
+
+def test_a_head_of_mission_cannot_switch_the_app_off_but_an_observer_can(client, mission, hom):
+    _login(client, hom.user.email)
+    _activate_totp(client)
+    client.post(reverse("mfa_deactivate_totp"))
+    assert Authenticator.objects.filter(user=hom.user, type=Authenticator.Type.TOTP).exists()
+
+    observer = make_member(mission, Role.OBSERVER, user=make_user(_fresh_email()))
+    client.post(reverse("account_logout"))
+    _login(client, observer.user.email)
+    _activate_totp(client)
+    response = client.post(reverse("mfa_deactivate_totp"))
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=observer.user).exists()
+    assert AuditEntry.objects.filter(action="auth.mfa_removed", actor=observer.user).count() == 2
