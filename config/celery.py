@@ -1,8 +1,14 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
+
+from config.logging import configure_celery_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# Workers and beat log JSON lines through settings.LOGGING, not Celery's own text format.
+setup_logging.connect(configure_celery_logging, weak=False)
 
 app = Celery("observa")
 app.config_from_object("django.conf:settings", namespace="CELERY")

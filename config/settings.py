@@ -8,6 +8,7 @@ See README.md ("Configuration") for every variable.
 
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,6 +223,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 20)
 
+# The statement. OBSERVA_PUBLIC_URL is where the public reaches this app ("https://observe.example.org"):
+# the verification link and QR code printed on a signed PDF use it, and a signed PDF keeps them for good.
+# Left empty (a laptop), the address the approving request came in on is used instead.
+OBSERVA_PUBLIC_URL = env_str("OBSERVA_PUBLIC_URL").strip().rstrip("/")
+if OBSERVA_PUBLIC_URL and not OBSERVA_PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"OBSERVA_PUBLIC_URL must start with https://, not {OBSERVA_PUBLIC_URL!r}")
+STATEMENT_RENDER_TIMEOUT = env_int("STATEMENT_RENDER_TIMEOUT", 300)  # seconds one PDF render may take
+STATEMENT_RENDER_STALE_SECONDS = env_int("STATEMENT_RENDER_STALE_SECONDS", 600)  # a running render is stuck
+STATEMENT_RENDER_REQUEUE_SECONDS = env_int("STATEMENT_RENDER_REQUEUE_SECONDS", 300)  # a queued one is resent
+
 # Security. Production (DEBUG off) gets HTTPS-only cookies and HSTS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
@@ -232,11 +245,37 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Content Security Policy (django-csp 4): every script and style comes from our own origin,
+# nothing inline. Data for scripts travels in data- attributes or json_script blocks.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+    },
+}
+
+# One JSON object per line on stderr, secrets redacted (config/logging.py); Celery uses it too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
+    "formatters": {"json": {"()": "config.logging.JsonLineFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"level": "INFO"},
+        "django.security": {"level": "INFO"},
+        "celery": {"level": "INFO"},
+    },
 }
