@@ -177,7 +177,7 @@ def write_file(path: str, fmt: str, header: list, rows: Iterable[list], total: i
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet()
-    ws.append([escape_cell(c) for c in header])
+    ws.append([escape_cell(_xlsx_value(c)) for c in header])
     for row in rows:
         ws.append([escape_cell(_xlsx_value(c)) for c in row])
         n += 1
@@ -190,6 +190,10 @@ def write_file(path: str, fmt: str, header: list, rows: Iterable[list], total: i
 def _xlsx_value(value):
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).replace(tzinfo=None)  # Excel has no time zones
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub("", value)  # XLSX cannot hold most control characters
     return value
 
 

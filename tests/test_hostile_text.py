@@ -10,19 +10,23 @@ statement PDF (whose renderer must fetch nothing but our own static files).
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 import json
+import re
+import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from missions.models import Invitation, Meeting, Mission, Role, Team
+from missions.models import Invitation, Meeting, Member, Mission, Role, Team
 from polling.models import Checklist, Incident, PollingStation, Question, Visit
 from tests.conftest import client_for
 from tests.factories import make_station
@@ -258,8 +262,9 @@ def _visit_answer(world, n):
     return found.answers.get(question__code="A4").text if found else None
 
 
-def _api_incident(client, world, value, n):
+def _api_incident(client, world, value, n, visit=None):
     body = {
+        "visit": str(visit.uuid) if visit else None,
         "uuid": str(uuid.UUID(int=n)),
         "station": world["station"].code,
         "occurred_at": "2024-02-07T09:12:00+04:00",
@@ -436,3 +441,339 @@ def _reset(field: Field, world) -> None:
     Team.objects.filter(mission=mission).exclude(pk=world["team"].pk).delete()
     Meeting.objects.filter(mission=mission).delete()
     Visit.objects.filter(pk=world.get("visit", Visit()).pk).update(review_comment="", review_status="")
+
+
+# --- Part 2: a mission full of markup, read back everywhere ----------------------------------------
+
+
+def mark(tag: str) -> str:
+    """Markup, a template tag, a spreadsheet formula and a direction override, tagged to be found again."""
+    return f'=HYPERLINK("//e.example")<script>{tag}</script><img src=x onerror={tag}>{{{{{tag}}}}}\u202e'
+
+
+def area_mark(tag: str) -> str:
+    """An area name cannot hold ">" (it separates levels): markup that needs none."""
+    return f'=cmd|"/C calc"!A0 <svg onload=alert({tag}) {{{{{tag}}}}} <style'
+
+
+def _raw(tag: str, html: str) -> bool:
+    return (
+        f"<script>{tag}" in html or f"<img src=x onerror={tag}" in html or f"<svg onload=alert({tag})" in html
+    )
+
+
+def _escaped(tag: str, html: str) -> bool:
+    if tag == "area":
+        return f"&lt;svg onload=alert({tag}) {{{{{tag}}}}} &lt;style" in html
+    return (
+        f"&lt;script&gt;{tag}&lt;/script&gt;" in html
+        or f"\\u003Cscript\\u003E{tag}\\u003C/script\\u003E" in html
+    ) and f"{{{{{tag}}}}}" in html
+
+
+@pytest.fixture
+def hostile(client, world, mailoutbox):
+    """Every free-text field of one mission filled with mark(tag), through the forms, the API and the importer."""
+    mission = _m(world)
+    mission.area_levels = ["Region"]
+    mission.save(update_fields=["area_levels"])
+    admin = _as(client, world)
+    n = 10_000
+    for field in ("name", "organization", "election"):
+        assert mission_field(field).submit(client, world, mark(f"mis_{field}"), n).status_code == 302
+    assert _team(client, world, mark("team_name"), n).status_code == 302
+    team = Team.objects.get(mission=mission, name=mark("team_name"))
+    for field in ("counterpart", "title", "notes"):
+        assert meeting_field(field).submit(client, world, mark(f"meet_{field}"), n + 1).status_code == 302
+        n += 1
+    invite = {
+        "email": "hostile@example.org",
+        "name": mark("inv_name"),
+        "role": Role.OBSERVER,
+        "country": "Uzbekistan",
+        "team": str(team.uuid),
+    }
+    assert admin.post(_url("missions:member_invite", world), invite).status_code == 302
+    link = re.search(r"https?://\S+/invitations/\S+/", mailoutbox[-1].body).group(0).split("testserver", 1)[1]
+    client.logout()
+    joined = client.post(
+        link, {"name": mark("member_name"), "password1": "plum-orchard-42!", "password2": "plum-orchard-42!"}
+    )
+    assert joined.status_code == 302
+    member = Member.objects.get(mission=mission, user__email="hostile@example.org")
+    # The station list, its name, address and area from an uploaded file.
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        [["code", "name", "address", "region"], ["H-1", mark("st_name"), mark("st_addr"), area_mark("area")]]
+    )
+    admin = _as(client, world)
+    upload = admin.post(
+        _url("polling:station_import", world), {"file": SimpleUploadedFile("s.csv", out.getvalue().encode())}
+    )
+    done = admin.post(upload.url, {"code": "0", "name": "1", "address": "2", "area_0": "3"})
+    assert done.status_code == 302, done.context["invalid"].errors if done.context else done
+    station = PollingStation.objects.get(mission=mission, code="H-1")
+    # A checklist of our own words, with a text question and a choice question.
+    created = admin.post(
+        _url("polling:checklist_create", world),
+        {"code": "hostile", "name": mark("cl_name"), "description": mark("cl_desc")},
+    )
+    assert created.status_code == 302
+    questions = [
+        _question_post("T1", text=mark("q_text"), help_text=mark("q_help"), section=mark("q_section")),
+        _question_post(
+            "S1",
+            type="single",
+            text="Choose",
+            **{
+                "options-TOTAL_FORMS": "2",
+                "options-0-label": mark("opt_label"),
+                "options-0-value": "a",
+                "options-1-label": "Other",
+                "options-1-value": "b",
+            },
+        ),
+    ]
+    for data in questions:
+        assert admin.post(_url("polling:question_create", world, "hostile"), data).status_code == 302
+    version = Checklist.objects.get(mission=mission, code="hostile").current_version
+    # The visit, filed through the API by the new member, and an incident.
+    body = payload(version, station, answers={"T1": mark("answer"), "S1": "a"}, notes=mark("notes"))
+    observer = client_for(client, member)
+    filed = observer.post(
+        _url("polling:api_visit_submit", world), data=json.dumps(body), content_type="application/json"
+    )
+    assert filed.status_code in (200, 201), filed.content
+    visit = Visit.objects.get(uuid=body["uuid"])
+    assert _api_incident(
+        observer, {**world, "station": station, "observer": member}, mark("incident"), 77, visit=visit
+    ).status_code in (200, 201)
+    admin = _as(client, world)
+    review = admin.post(
+        _url("polling:visit_review", world, visit.uuid), {"action": "follow_up", "comment": mark("review")}
+    )
+    assert review.status_code == 302
+    # The statement, its conclusion in our words.
+    _statement(admin, world, mark("statement"), n)
+    assert _statement_stored(world, n) == mark("statement")
+    return {
+        "mission": mission,
+        "team": team,
+        "station": station,
+        "visit": visit,
+        "member": member,
+        "version": version,
+    }
+
+
+def _pages(world, hostile) -> dict[str, str]:
+    code = _m(world).code
+    v = hostile["visit"]
+    return {
+        "mission list": reverse("missions:list"),
+        "mission page": reverse("missions:detail", args=[code]),
+        "member list": reverse("missions:member_list", args=[code]),
+        "team list": reverse("missions:team_list", args=[code]),
+        "team page": reverse("missions:team_detail", args=[code, hostile["team"].uuid]),
+        "meeting list": reverse("missions:meeting_list", args=[code]),
+        "station list": reverse("polling:station_list", args=[code]),
+        "station page": reverse("polling:station_detail", args=[code, "H-1"]),
+        "checklist list": reverse("polling:checklist_list", args=[code]),
+        "checklist page": reverse("polling:checklist_detail", args=[code, "hostile"]),
+        "checklist preview": reverse("polling:checklist_preview", args=[code, "hostile"]),
+        "visit list": reverse("polling:visit_list", args=[code]),
+        "visit page": reverse("polling:visit_detail", args=[code, v.uuid]),
+        "incident list": reverse("polling:incident_list", args=[code]),
+        "dashboard": reverse("reports:results", args=[code]),
+        "statement page": reverse("reports:statement", args=[code]),
+    }
+
+
+# Where each tagged text must be seen (as text); every page is also checked for raw markup of every tag.
+EXPECTED_ON = {
+    "mission list": ["mis_name"],
+    "mission page": ["mis_name", "mis_organization", "mis_election"],
+    "member list": ["member_name", "team_name"],
+    "team list": ["team_name"],
+    "team page": ["team_name", "member_name"],
+    "meeting list": ["meet_counterpart", "meet_title", "meet_notes"],
+    "station list": ["st_name"],
+    "station page": ["st_name", "st_addr", "area"],
+    "checklist list": ["cl_name"],
+    "checklist page": ["cl_name", "q_text", "q_help", "opt_label"],
+    "checklist preview": ["q_text", "opt_label"],
+    "visit list": ["st_name", "member_name"],
+    "visit page": ["st_name", "member_name", "answer", "notes", "review", "incident", "opt_label"],
+    "incident list": ["incident", "st_name"],
+    "dashboard": ["mis_name"],
+    "statement page": ["statement"],
+}
+TAGS = sorted({tag for tags in EXPECTED_ON.values() for tag in tags} | {"inv_name", "cl_desc", "q_section"})
+
+
+def test_every_page_shows_hostile_text_as_text(client, world, hostile):
+    from reports.selectors import refresh_results
+
+    refresh_results(_m(world).pk)
+    admin = _as(client, world)
+    problems = []
+    for page, url in _pages(world, hostile).items():
+        html = admin.get(url).content.decode()
+        problems += [f"{page}: raw markup of {tag}" for tag in TAGS if _raw(tag, html)]
+        problems += [
+            f"{page}: {tag} not shown as text" for tag in EXPECTED_ON[page] if not _escaped(tag, html)
+        ]
+    filing = client_for(client, hostile["member"]).get(
+        reverse("polling:filing_checklist", args=[_m(world).code, "hostile"])
+    )
+    html = filing.content.decode()
+    problems += [f"filing page: raw markup of {tag}" for tag in TAGS if _raw(tag, html)]
+    problems += [
+        f"filing page: {tag} not in its data" for tag in ("q_text", "opt_label") if not _escaped(tag, html)
+    ]
+    assert problems == []
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _export(client, world, kind, fmt, **extra) -> bytes:
+    """Ask for the export on the exports page, let the worker's function write it, download it."""
+    from reports.exports import export_run
+    from reports.models import Export
+
+    admin = _as(client, world)
+    data = {"kind": kind, "format": fmt, "checklist": "hostile", "breakdown": "", **extra}
+    assert admin.post(_url("reports:exports", world), data).status_code == 302
+    export = Export.objects.filter(mission=_m(world)).latest("pk")
+    assert export_run(export.pk)
+    export.refresh_from_db()
+    assert export.status == Export.Status.DONE, export.error
+    response = admin.get(_url("reports:export_download", world, export.uuid))
+    return b"".join(response.streaming_content)
+
+
+def _formula_problems(cells: list[str], source: str) -> list[str]:
+    problems = [
+        f"{source}: cell starts like a formula: {c[:40]!r}" for c in cells if c.startswith(FORMULA_START)
+    ]
+    joined = "\n".join(cells)
+    problems += [
+        f"{source}: raw {tag} missing"
+        for tag in ("answer", "st_name", "team_name", "member_name")
+        if f"<script>{tag}</script>" not in joined
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("kind", ["visits", "results"])
+def test_exports_keep_hostile_text_and_never_start_a_cell_with_a_formula(
+    client, world, hostile, settings, tmp_path, kind
+):
+    from reports.selectors import refresh_results
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    refresh_results(_m(world).pk)
+    text = _export(client, world, kind, "csv").decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    problems = _formula_problems(cells, "csv") if kind == "visits" else []
+    problems += [f"csv: {c[:40]!r}" for c in cells if c.startswith(FORMULA_START)]
+    workbook = openpyxl.load_workbook(io.BytesIO(_export(client, world, kind, "xlsx")))
+    xlsx_cells = [
+        cell for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None
+    ]
+    problems += [
+        f"xlsx: formula cell {c.coordinate}: {str(c.value)[:40]!r}" for c in xlsx_cells if c.data_type == "f"
+    ]
+    strings = [c.value for c in xlsx_cells if isinstance(c.value, str)]
+    if kind == "visits":
+        problems += _formula_problems(strings, "xlsx")
+    else:
+        problems += [f"xlsx: {c[:40]!r}" for c in strings if c.startswith(FORMULA_START)]
+        assert any("<script>q_text</script>" in c for c in strings + cells)
+    assert problems == []
+
+
+def test_checklist_xlsform_export_holds_no_formula(client, world, hostile):
+    response = _as(client, world).get(_url("polling:checklist_export_xlsx", world, "hostile"))
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    cells = [
+        cell for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None
+    ]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    values = "\n".join(str(c.value) for c in cells)
+    assert "<script>q_text</script>" in values and "<script>opt_label</script>" in values
+
+
+def test_mission_bundle_carries_hostile_text_exactly(world, hostile):
+    from reports.bundle.exporting import bundle_dumps, mission_export
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+
+    mission = Mission.objects.get(pk=_m(world).pk)
+    found = set(strings(json.loads(bundle_dumps(mission_export(mission)))))
+    wanted = [
+        "mis_name",
+        "mis_organization",
+        "mis_election",
+        "team_name",
+        "member_name",
+        "st_name",
+        "st_addr",
+    ]
+    wanted += [
+        "cl_name",
+        "q_text",
+        "q_help",
+        "opt_label",
+        "answer",
+        "notes",
+        "meet_counterpart",
+        "meet_notes",
+    ]
+    assert [tag for tag in wanted if mark(tag) not in found] == []
+
+
+def test_statement_pdf_prints_hostile_text_and_fetches_only_our_static_files(world, hostile, tmp_path):
+    from reports.pdf import INTERNAL_BASE_URL, render_document_pdf, static_only_fetcher
+    from reports.statements.document import build_document
+
+    version = world["statement"]
+    version.refresh_from_db()
+    fetcher = static_only_fetcher()
+    pdf = render_document_pdf(build_document(version, for_pdf=True), fetcher=fetcher)
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    flat = "".join(text.split()).lower()  # the organisation is printed in capitals
+    tags = ("statement", "mis_organization", "mis_election", "meet_counterpart", "meet_title")
+    assert [tag for tag in tags if f"<script>{tag}</script>" not in flat] == []
+    static = INTERNAL_BASE_URL + "static/"
+    assert fetcher.refused == []
+    assert [url for url in fetcher.fetched if not url.startswith(("data:", static))] == []
+    assert any(url.startswith(static) for url in fetcher.fetched)  # the stylesheet and fonts did load
+
+
+def test_xlsx_files_survive_control_characters(client, world, settings, tmp_path):
+    """XLSX cannot hold most control characters: the exports must still be made, the text otherwise whole."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    text = HOSTILE["control"]
+    assert _api_visit(client, world, text, 5001, A4=text).status_code in (200, 201)
+    raw = _export(client, world, "visits", "xlsx", checklist="opening")
+    cells = [c.value for row in openpyxl.load_workbook(io.BytesIO(raw)).active.iter_rows() for c in row]
+    assert any(
+        isinstance(c, str) and c.startswith("a") and c.endswith("z") and "\x01" not in c for c in cells
+    )
+    url = _url("polling:question_create", world, "draft")
+    assert _as(client, world).post(url, _question_post("C1", text=text)).status_code == 302
+    response = _as(client, world).get(_url("polling:checklist_export_xlsx", world, "draft"))
+    assert response.status_code == 200
+    openpyxl.load_workbook(io.BytesIO(response.content))
