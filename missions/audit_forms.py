@@ -3,7 +3,7 @@
 import datetime
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Mission
@@ -98,7 +98,7 @@ class AuditFilterForm(forms.Form):
         self.fields["subject"].choices = [("", _("Anything"))] + [
             (key, str(label)) for key, label in SUBJECTS.items()
         ]
-        self.fields["q"].widget.attrs["placeholder"] = _("e.g. a team, checklist or e-mail")
+        self.fields["q"].widget.attrs["placeholder"] = _("e.g. a team, checklist or member")
 
     def clean(self):
         data = super().clean()
@@ -122,9 +122,7 @@ class AuditFilterForm(forms.Form):
         if data.get("end"):
             entries = entries.filter(created_at__lt=_midnight_utc(data["end"] + datetime.timedelta(days=1)))
         if data.get("q"):
-            entries = entries.filter(
-                Q(target_repr__icontains=data["q"]) | Q(actor_email__icontains=data["q"])
-            )
+            entries = entries.filter(target_repr__icontains=data["q"])
         return entries
 
 

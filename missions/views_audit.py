@@ -38,14 +38,11 @@ def get_trail_access(user, code: str) -> MissionAccess:
 def audit_trail(request, code):
     access = get_trail_access(request.user, code)
     form = AuditFilterForm(request.GET or None, mission=access.mission)
-    entries = form.filter(AuditEntry.objects.filter(mission=access.mission).order_by("-id"))
+    entries = form.filter(AuditEntry.objects.filter(mission=access.mission).order_by("-created_at", "-id"))
     if request.GET.get("download") == "csv":
         return _csv_response(access.mission, entries)
-    previous = AuditEntry.objects.filter(id__lt=OuterRef("id")).order_by("-id").values("entry_hash")[:1]
-    page = StationPaginator(entries.annotate(previous_hash=Subquery(previous)), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    rows = [_row(entry) for entry in page]
+    page = StationPaginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    rows = [_row(entry) for entry in _with_previous_hash(page)]
     context = {
         "access": access,
         "mission": access.mission,
@@ -56,6 +53,23 @@ def audit_trail(request, code):
         "filtered": any(form.data.get(name) for name in form.fields),
     }
     return render(request, "missions/audit_trail.html", context)
+
+
+def _with_previous_hash(page) -> list[AuditEntry]:
+    """The page's entries, each with the hash of the entry before it in the whole chain (any mission).
+
+    Looked up for these 50 entries only, once the page is known: as an annotation of the paged query,
+    PostgreSQL would also run it for every row an OFFSET skips.
+    """
+    previous = AuditEntry.objects.filter(id__lt=OuterRef("id")).order_by("-id").values("entry_hash")[:1]
+    hashes = dict(
+        AuditEntry.objects.filter(id__in=[entry.pk for entry in page])
+        .annotate(previous_hash=Subquery(previous))
+        .values_list("id", "previous_hash")
+    )
+    for entry in page:
+        entry.previous_hash = hashes.get(entry.pk)
+    return list(page)
 
 
 def _row(entry: AuditEntry) -> dict:
