@@ -114,7 +114,11 @@ def _visit_url(mission, visit) -> str:
 def api_visit_submit(request, code):
     access = get_mission_for(request.user, code)
     visit, created = service.visit_submit(
-        mission=access.mission, member=access.member, payload=_body(request), channel=_channel(request)
+        mission=access.mission,
+        member=access.member,
+        payload=_body(request),
+        channel=_channel(request),
+        request=request,
     )
     body = {
         "status": "created" if created else "duplicate",
@@ -135,6 +139,7 @@ def api_visit_update(request, code, visit):
         payload=payload,
         base_revision=payload.get("revision"),
         channel=_channel(request),
+        request=request,
     )
     body = {"status": "updated", "revision": visit.revision, "changed": changed, "uuid": str(visit.uuid)}
     return JsonResponse({**body, "url": _visit_url(access.mission, visit)})
@@ -148,6 +153,7 @@ def api_incident_report(request, code):
         member=access.member,
         payload=_body(request),
         visible_visits=selectors.visits_visible_to(access),
+        request=request,
     )
     url = reverse("polling:incident_list", kwargs={"code": code}) + f"#incident-{incident.uuid}"
     body = {"status": "created" if created else "duplicate", "uuid": str(incident.uuid), "url": url}
@@ -222,10 +228,12 @@ def visit_review(request, code, visit):
         return _detail(request, access, visit, review_form=form, status=400)
     try:
         if form.cleaned_data["action"] == ReviewForm.REVIEWED:
-            service.visit_mark_reviewed(visit=visit, by=access.member)
+            service.visit_mark_reviewed(visit=visit, by=access.member, request=request)
             messages.success(request, _("Visit marked as reviewed."))
         else:
-            service.visit_flag_follow_up(visit=visit, by=access.member, comment=form.cleaned_data["comment"])
+            service.visit_flag_follow_up(
+                visit=visit, by=access.member, comment=form.cleaned_data["comment"], request=request
+            )
             messages.success(request, _("Visit flagged for follow-up."))
     except service.VisitLocked as locked:
         messages.error(request, locked.message)
@@ -273,6 +281,7 @@ def incident_report(request, code):
                 member=access.member,
                 payload=form.payload(),
                 visible_visits=selectors.visits_visible_to(access),
+                request=request,
             )
         except service.VisitInvalid as invalid:
             for name, errors in invalid.errors.items():
@@ -354,7 +363,6 @@ def visit_import_map(request, code, upload):
             default_storage.delete(stored["path"])
             del request.session[UPLOAD_SESSION_KEY.format(upload)]
             messages.success(
-                request=request,
                 request,
                 _("%(created)s visits imported; %(duplicates)s were already stored.")
                 % {"created": result.created, "duplicates": result.duplicates},

@@ -1,12 +1,17 @@
+import json
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.urls import reverse
 
 from missions.audit import audit_record, audit_verify
 from missions.models import AuditEntry
-from tests.factories import PASSWORD
+from tests.conftest import client_for
+from tests.factories import PASSWORD, make_station
+from tests.visit_helpers import make_checklist, payload
 
 
 def _tamper(sql: str, params: list) -> None:
@@ -100,9 +105,6 @@ def test_refused_access_is_recorded(client, mission, outsider, observer):
 def test_concurrent_appends_keep_one_chain(mission, secretariat):
     """Entries written by transactions that overlap still form one chain: each links to the entry
     committed before it (the head is read after the chain's lock is granted, not before)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connections
 
     def append(n: int) -> None:
         try:
@@ -125,3 +127,39 @@ def test_concurrent_appends_keep_one_chain(mission, secretariat):
     assert problems == [] and checked == AuditEntry.objects.count()
     hashes = list(AuditEntry.objects.values_list("prev_hash", flat=True))
     assert len(hashes) == len(set(hashes))  # no fork: no two entries follow the same one
+
+
+def test_filing_correcting_reviewing_and_incidents_are_recorded(client, mission, observer, team_leader):
+    """Every change to a visit, its review and every incident is in the trail, with who and what changed;
+    a resubmission that changes nothing adds nothing."""
+    body = payload(make_checklist(mission), make_station(mission, "0001"))
+    submit = reverse("polling:api_visit_submit", kwargs={"code": mission.code})
+    update = reverse("polling:api_visit_update", kwargs={"code": mission.code, "visit": body["uuid"]})
+    client_for(client, observer)
+    for _ in range(2):  # the second time is a duplicate
+        client.post(submit, data=json.dumps(body), content_type="application/json")
+    corrected = {**body, "notes": "queue outside", "revision": 1}
+    assert client.put(update, data=json.dumps(corrected), content_type="application/json").status_code == 200
+    incident = {
+        "uuid": "0b7f5b7e-2a53-4a0e-9a43-5c2a4b6f0e11",
+        "station": "0001",
+        "visit": body["uuid"],
+        "occurred_at": "2024-02-07T09:12:00+04:00",
+        "category": "violence",
+        "description": "A fight at the door.",
+    }
+    api = reverse("polling:api_incident_report", kwargs={"code": mission.code})
+    assert client.post(api, data=json.dumps(incident), content_type="application/json").status_code == 201
+    client_for(client, team_leader)
+    review = reverse("polling:visit_review", kwargs={"code": mission.code, "visit": body["uuid"]})
+    assert client.post(review, {"action": "reviewed"}).status_code == 302
+
+    entries = list(AuditEntry.objects.filter(mission=mission).order_by("id"))
+    assert [e.action for e in entries] == ["visit.create", "visit.update", "incident.create", "visit.review"]
+    created, updated, reported, reviewed = entries
+    assert {e.actor for e in entries[:3]} == {observer.user} and reviewed.actor == team_leader.user
+    assert created.target_id == updated.target_id == reviewed.target_id == body["uuid"]
+    assert updated.changes["notes"] == ["", "queue outside"] and updated.changes["revision"] == [1, 2]
+    assert reviewed.changes["review_status"] == ["pending", "reviewed"]
+    assert reported.changes["category"] == [None, "violence"] and reported.target_id == incident["uuid"]
+    assert audit_verify()[1] == []

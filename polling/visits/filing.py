@@ -1,5 +1,6 @@
 """Filing, correcting and reviewing visits."""
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -8,8 +9,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from missions.audit import audit_record
 from missions.models import Member, Mission, Role
-from polling.models import Answer, Channel, Checklist, ChecklistVersion, Visit, VisitRevision
+from polling.models import Answer, Channel, Checklist, ChecklistVersion, PollingStation, Visit, VisitRevision
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid, VisitLocked
 from polling.visits.validation import (
     VersionSpec,
@@ -23,6 +25,13 @@ from polling.visits.validation import (
     validate_answers,
     version_spec,
 )
+
+
+def audit_actor(member: Member, request):
+    """The member's user for the audit trail, without a query when the request has it loaded."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.pk == member.user_id else member.user
+
 
 # Roles that file visits in a team and may correct their team's visits.
 TEAM_ROLES = frozenset({Role.OBSERVER, Role.TEAM_LEADER})
@@ -67,10 +76,11 @@ def visit_lock_reason(visit: Visit, mission: Mission) -> str:
 _LOOKUP_SQL = """
     SELECT v.id, c.id, c.is_active, cv.number,
            EXISTS (SELECT 1 FROM polling_visit pv WHERE pv.checklist_version_id = v.id),
-           (SELECT s.id FROM polling_pollingstation s WHERE s.mission_id = c.mission_id AND s.code = %s)
+           s.id, s.name
     FROM polling_checklist c
     JOIN polling_checklistversion v ON v.checklist_id = c.id
     LEFT JOIN polling_checklistversion cv ON cv.id = c.current_version_id
+    LEFT JOIN polling_pollingstation s ON s.mission_id = c.mission_id AND s.code = %s
     WHERE c.mission_id = %s AND c.code = %s AND v.number = %s
 """
 
@@ -88,29 +98,29 @@ def _no_station(code: str, errors: Errors) -> None:
     errors["station"] = [_("This mission has no polling station %(code)s.") % {"code": code[:64]}]
 
 
-def station_id_for(mission: Mission, code, errors: Errors) -> int | None:
+def station_for(mission: Mission, code, errors: Errors) -> PollingStation | None:
     code = _station_code(code, errors)
     if code is None:
         return None
-    pk = mission.stations.filter(code=code).values_list("pk", flat=True).first()
-    if pk is None:
+    station = mission.stations.filter(code=code).only("pk", "mission_id", "code", "name").first()
+    if station is None:
         _no_station(code, errors)
-    return pk
+    return station
 
 
 def _version_and_station(
     mission: Mission, payload: Mapping, errors: Errors
-) -> tuple[ChecklistVersion | None, int | None]:
+) -> tuple[ChecklistVersion | None, PollingStation | None]:
     """The checklist version and station a new visit names (one query when both exist)."""
     code, number = payload.get("checklist"), payload.get("version")
-    station = _station_code(payload.get("station"), errors)
+    station_code = _station_code(payload.get("station"), errors)
     if not isinstance(code, str) or not code:
         errors["checklist"] = [_("Name the checklist by its code.")]
     elif isinstance(number, bool) or not isinstance(number, int):
         errors["version"] = [_("Give the checklist version as a number.")]
     else:
         with connection.cursor() as cursor:
-            cursor.execute(_LOOKUP_SQL, [station or "", mission.pk, code, number])
+            cursor.execute(_LOOKUP_SQL, [station_code or "", mission.pk, code, number])
             row = cursor.fetchone()
         if row is None:
             if not mission.checklists.filter(code=code).exists():
@@ -119,10 +129,13 @@ def _version_and_station(
                 errors["version"] = [
                     _("Checklist %(code)s has no version %(number)s.") % {"code": code, "number": number}
                 ]
-            return None, station_id_for(mission, station, errors) if station else None
-        version_id, checklist_id, is_active, published_number, has_visits, station_id = row
-        if station is not None and station_id is None:
-            _no_station(station, errors)
+            return None, station_for(mission, station_code, errors) if station_code else None
+        version_id, checklist_id, is_active, published_number, has_visits, station_id, station_name = row
+        station = None
+        if station_id is not None:
+            station = PollingStation(id=station_id, mission=mission, code=station_code, name=station_name)
+        elif station_code is not None:
+            _no_station(station_code, errors)
         if published_number is None or number > published_number:
             errors["version"] = [_("This version of the checklist has not been published.")]
         elif not is_active:
@@ -131,11 +144,11 @@ def _version_and_station(
             checklist = Checklist(id=checklist_id, mission=mission, code=code, is_active=is_active)
             version = ChecklistVersion(id=version_id, checklist=checklist, number=number)
             version.has_filed_visits = has_visits
-            return version, station_id
-        return None, station_id
-    if station is None:
+            return version, station
+        return None, station
+    if station_code is None:
         return None, None
-    return None, station_id_for(mission, station, errors)
+    return None, station_for(mission, station_code, errors)
 
 
 def insert_answers(visit_id: int, values: list[tuple]) -> None:
@@ -160,7 +173,7 @@ def insert_answers(visit_id: int, values: list[tuple]) -> None:
 @dataclass
 class CleanVisit:
     spec: VersionSpec
-    station_id: int
+    station: PollingStation
     fields: dict[str, Any]
     answers: dict[str, Any]
     content: dict
@@ -174,14 +187,14 @@ def _clean_visit(mission: Mission, payload, *, version: ChecklistVersion | None 
     errors: Errors = {}
     station_code = payload.get("station")
     if version is None:
-        version, station_id = _version_and_station(mission, payload, errors)
+        version, station = _version_and_station(mission, payload, errors)
     else:
         if (payload.get("checklist", version.checklist.code), payload.get("version", version.number)) != (
             version.checklist.code,
             version.number,
         ):
             errors["version"] = [_("A correction cannot move the visit to another checklist or version.")]
-        station_id = station_id_for(mission, station_code, errors)
+        station = station_for(mission, station_code, errors)
     fields, field_errors = clean_fields(payload)
     errors.update(field_errors)
     answers: dict = {}
@@ -193,21 +206,98 @@ def _clean_visit(mission: Mission, payload, *, version: ChecklistVersion | None 
     if errors:
         raise VisitInvalid(errors)
     content = build_content(spec, station=str(station_code).strip(), fields=fields, answers=answers)
-    return CleanVisit(spec, station_id, fields, answers, content, content_hash(content))
+    return CleanVisit(spec, station, fields, answers, content, content_hash(content))
 
 
 def _stored_hashes(visit: Visit) -> set[str]:
     return {visit.content_hash} | {content_hash(c) for c in visit.revisions.values_list("content", flat=True)}
 
 
+# A new visit, its answers and its first revision in one statement (PostgreSQL runs every data-modifying
+# WITH clause to completion). The answers' columns go as arrays and are unnested there: what bulk_create
+# does too, without its Python work per row.
+_INSERT_VISIT_SQL = """
+    WITH visit AS (
+        INSERT INTO polling_visit (uuid, mission_id, checklist_version_id, station_id, observer_id, team_id,
+            arrived_at, departed_at, notes, assessment, content_hash, revision, review_status, review_comment,
+            created_at, updated_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, '', %s, %s)
+        RETURNING id
+    ), answers AS (
+        INSERT INTO polling_answer (visit_id, question_id, option_id, number, text)
+        SELECT visit.id, a.* FROM visit, unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::text[]) a
+    ), revision AS (
+        INSERT INTO polling_visitrevision (visit_id, number, created_at, user_id, channel, content, changes)
+        SELECT visit.id, 1, %s, %s, %s, %s::jsonb, '{}'::jsonb FROM visit
+    )
+    SELECT id FROM visit
+"""
+
+
+def _insert_visit(clean: CleanVisit, *, visit_uuid, mission: Mission, member: Member, channel: str) -> Visit:
+    """Write a new visit, its answers and its first revision; an IntegrityError if the UUID is taken."""
+    now = timezone.now()
+    visit = Visit(
+        uuid=visit_uuid,
+        mission=mission,
+        checklist_version_id=clean.spec.pk,
+        station=clean.station,
+        observer=member,
+        team_id=member.team_id,
+        content_hash=clean.digest,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+        **clean.fields,
+    )
+    values = answer_values(clean.spec, clean.answers)
+    if connection.vendor != "postgresql":
+        visit.save(force_insert=True)
+        insert_answers(visit.pk, values)
+        VisitRevision.objects.create(
+            visit=visit, number=1, user_id=member.user_id, channel=channel, content=clean.content, changes={}
+        )
+        return visit
+    columns = [list(column) for column in zip(*values, strict=True)] if values else [[], [], [], []]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_VISIT_SQL,
+            [
+                visit.uuid,
+                mission.pk,
+                visit.checklist_version_id,
+                clean.station.pk,
+                member.pk,
+                member.team_id,
+                visit.arrived_at,
+                visit.departed_at,
+                visit.notes,
+                visit.assessment,
+                visit.content_hash,
+                visit.review_status,
+                now,
+                now,
+                *columns,
+                now,
+                member.user_id,
+                channel,
+                json.dumps(clean.content, ensure_ascii=False),
+            ],
+        )
+        visit.pk = cursor.fetchone()[0]
+    visit._state.adding = False
+    visit._state.db = connection.alias
+    return visit
+
+
 def visit_submit(
-    *, mission: Mission, member: Member, payload, channel: str = Channel.WEB
+    *, mission: Mission, member: Member, payload, channel: str = Channel.WEB, request=None
 ) -> tuple[Visit, bool]:
     """File a visit as `member`; returns (visit, created). created=False: this was a resubmission.
 
     1. Validate everything first (no write): VisitInvalid lists every error.
-    2. Insert the visit as the first write of a transaction (a savepoint when called inside one), then
-       its answers with one multi-row INSERT and its first revision.
+    2. Insert the visit, its answers and its first revision (one statement on PostgreSQL) as the first
+       write of a transaction (a savepoint when called inside one), then the audit entry, last.
     3. A second submission with the same UUID, even one racing this one, fails on the UUID's unique
        index and is rolled back; then the stored visit's content decides: the same hash (of the first
        submission or of any later revision, by the same observer) is a duplicate, anything else a conflict.
@@ -225,25 +315,22 @@ def visit_submit(
         raise VisitInvalid({"uuid": [_("Send the visit's UUID.")]})
     try:
         with transaction.atomic():
-            visit = Visit.objects.create(
-                uuid=visit_uuid,
-                mission=mission,
-                checklist_version_id=clean.spec.pk,
-                station_id=clean.station_id,
-                observer=member,
-                team_id=member.team_id,
-                content_hash=clean.digest,
-                revision=1,
-                **clean.fields,
+            visit = _insert_visit(
+                clean, visit_uuid=visit_uuid, mission=mission, member=member, channel=channel
             )
-            insert_answers(visit.pk, answer_values(clean.spec, clean.answers))
-            VisitRevision.objects.create(
-                visit=visit,
-                number=1,
-                user_id=member.user_id,
-                channel=channel,
-                content=clean.content,
-                changes={},
+            audit_record(
+                action="visit.create",
+                actor=audit_actor(member, request),
+                mission=mission,
+                target=visit,
+                changes={
+                    "checklist": [None, f"{clean.spec.checklist} v{clean.spec.number}"],
+                    "station": [None, clean.station.code],
+                    "revision": [None, 1],
+                    "content_hash": [None, clean.digest],
+                    "channel": [None, channel],
+                },
+                request=request,
             )
     except IntegrityError:
         existing = Visit.objects.filter(uuid=visit_uuid).first()
@@ -262,7 +349,7 @@ def visit_submit(
 
 
 def visit_update(
-    *, visit: Visit, member: Member, payload, base_revision, channel: str = Channel.WEB
+    *, visit: Visit, member: Member, payload, base_revision, channel: str = Channel.WEB, request=None
 ) -> tuple[Visit, bool]:
     """Correct a visit; returns (visit, changed). Content equal to the stored one changes nothing, so
     resending a correction that was already saved is answered like the first time.
@@ -271,8 +358,8 @@ def visit_update(
     2. Only the observer and their team may correct it (VisitForbidden); the content must be valid.
     3. A reviewed visit or a closed mission refuses (VisitLocked); so does a correction based on a
        revision that is no longer the latest (VisitConflict): the observer reloads and sees the change.
-    4. The visit, its answers (deleted and re-inserted with one INSERT) and a new revision with
-       what changed are written together.
+    4. The visit, its answers (deleted and re-inserted with one INSERT), a new revision with
+       what changed and, last, the audit entry are written together.
     """
     with transaction.atomic():
         visit = (
@@ -303,7 +390,8 @@ def visit_update(
             )
         before = visit.revisions.get(number=visit.revision).content
         visit.revision += 1
-        visit.station_id = clean.station_id
+        before_hash = visit.content_hash
+        visit.station = clean.station
         for name, value in clean.fields.items():
             setattr(visit, name, value)
         visit.content_hash = clean.digest
@@ -321,13 +409,27 @@ def visit_update(
         )
         visit.answers.all().delete()
         insert_answers(visit.pk, answer_values(clean.spec, clean.answers))
+        changes = content_changes(before, clean.content)
         VisitRevision.objects.create(
             visit=visit,
             number=visit.revision,
             user_id=member.user_id,
             channel=channel,
             content=clean.content,
-            changes=content_changes(before, clean.content),
+            changes=changes,
+        )
+        audit_record(
+            action="visit.update",
+            actor=audit_actor(member, request),
+            mission=visit.mission,
+            target=visit,
+            changes={
+                **changes,
+                "revision": [visit.revision - 1, visit.revision],
+                "content_hash": [before_hash, clean.digest],
+                "channel": [None, channel],
+            },
+            request=request,
         )
     return visit, True
 
@@ -337,10 +439,14 @@ def visit_update(
 # ---------------------------------------------------------------------------
 
 
-def _review(*, visit: Visit, by: Member, status: str, comment: str) -> Visit:
+def _review(*, visit: Visit, by: Member, status: str, comment: str, request=None) -> Visit:
     """Record a review decision as a revision of its own, so the history shows who decided what, when."""
     with transaction.atomic():
-        visit = Visit.objects.select_for_update(of=("self",)).select_related("mission").get(pk=visit.pk)
+        visit = (
+            Visit.objects.select_for_update(of=("self",))
+            .select_related("mission", "station")
+            .get(pk=visit.pk)
+        )
         if not can_review_visit(by, visit):
             raise VisitForbidden(
                 _("Only the team's leader, the secretariat and the head of mission review visits.")
@@ -374,17 +480,25 @@ def _review(*, visit: Visit, by: Member, status: str, comment: str) -> Visit:
             content=content,
             changes=changes,
         )
+        audit_record(
+            action="visit.review",
+            actor=audit_actor(by, request),
+            mission=visit.mission,
+            target=visit,
+            changes={**changes, "revision": [visit.revision - 1, visit.revision]},
+            request=request,
+        )
     return visit
 
 
-def visit_mark_reviewed(*, visit: Visit, by: Member) -> Visit:
+def visit_mark_reviewed(*, visit: Visit, by: Member, request=None) -> Visit:
     """The team leader has checked the visit: from now on it can no longer be corrected."""
-    return _review(visit=visit, by=by, status=Visit.Review.REVIEWED, comment="")
+    return _review(visit=visit, by=by, status=Visit.Review.REVIEWED, comment="", request=request)
 
 
-def visit_flag_follow_up(*, visit: Visit, by: Member, comment: str) -> Visit:
+def visit_flag_follow_up(*, visit: Visit, by: Member, comment: str, request=None) -> Visit:
     """Ask the observer to look again; the visit can be corrected (again) until it is marked reviewed."""
     comment = (comment or "").strip()
     if not comment:
         raise VisitInvalid({"comment": [_("Say what needs following up.")]})
-    return _review(visit=visit, by=by, status=Visit.Review.FOLLOW_UP, comment=comment)
+    return _review(visit=visit, by=by, status=Visit.Review.FOLLOW_UP, comment=comment, request=request)

@@ -5,15 +5,16 @@ from collections.abc import Mapping
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from missions.audit import audit_record
 from missions.models import Member, Mission
 from polling.models import Incident
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid
-from polling.visits.filing import station_id_for
+from polling.visits.filing import audit_actor, station_for
 from polling.visits.validation import NOTES_MAX, content_hash, is_blank, moment_str, parse_moment, parse_uuid
 
 
 def incident_report(
-    *, mission: Mission, member: Member, payload, visible_visits=None
+    *, mission: Mission, member: Member, payload, visible_visits=None, request=None
 ) -> tuple[Incident, bool]:
     """Report a serious incident as `member`; returns (incident, created), idempotent like visits.
 
@@ -29,7 +30,7 @@ def incident_report(
     if incident_uuid is None:
         errors["uuid"] = [_("Send the incident's UUID.")]
     station_code = payload.get("station")
-    station_id = station_id_for(mission, station_code, errors)
+    station = station_for(mission, station_code, errors)
     occurred_at = parse_moment(payload.get("occurred_at"), "occurred_at", errors, required=True)
     category = payload.get("category")
     if category not in Incident.Category.values:
@@ -49,7 +50,7 @@ def incident_report(
         visit = scope.filter(mission=mission, uuid=visit_uuid).first() if visit_uuid else None
         if visit is None:
             errors["visit"] = [_("There is no such visit of yours.")]
-        elif station_id is not None and visit.station_id != station_id:
+        elif station is not None and visit.station_id != station.pk:
             errors["station"] = [_("The incident must be at the visit's polling station.")]
     if errors:
         raise VisitInvalid(errors)
@@ -66,7 +67,7 @@ def incident_report(
             incident = Incident.objects.create(
                 uuid=incident_uuid,
                 mission=mission,
-                station_id=station_id,
+                station=station,
                 visit=visit,
                 observer=member,
                 team_id=member.team_id,
@@ -74,6 +75,20 @@ def incident_report(
                 category=category,
                 description=description,
                 content_hash=digest,
+            )
+            audit_record(
+                action="incident.create",
+                actor=audit_actor(member, request),
+                mission=mission,
+                target=incident,
+                changes={
+                    "station": [None, content["station"]],
+                    "visit": [None, content["visit"]],
+                    "occurred_at": [None, content["occurred_at"]],
+                    "category": [None, category],
+                    "content_hash": [None, digest],
+                },
+                request=request,
             )
     except IntegrityError:
         existing = Incident.objects.filter(uuid=incident_uuid).first()
