@@ -17,6 +17,7 @@ import json
 import logging
 import logging.config
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ _SECRET_KEY = re.compile(
 # The same secrets written as text: `password=hunter2`, `'password': 'hunter2'`, `Cookie: a=b; c=d`.
 _SECRET_IN_TEXT = re.compile(
     r"""(?P<key>['"]?(?:[\w-]*pass(?:word|wd)\w*|[\w-]*secret\w*|[\w-]*token\w*|sessionid|session_key|"""
-    r"""csrftoken|totp\w*|otp\w*|authorization|api[_-]?key)['"]?)"""
+    r"""csrftoken|totp\w*|otp\w*|authorization|api[_-]?key)['"]?|['"]code['"])"""
     r"""(?P<sep>\s*[:=]\s*\[?\s*)(?P<value>'[^']*'|"[^"]*"|[^\s&;,)\]}]+)""",
     re.IGNORECASE,
 )
@@ -46,9 +47,16 @@ _SECRET_IN_PATH = re.compile(r"(/invitations/|/password/reset/key/|/verify-email
 _RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
+def _hide_value(match: re.Match) -> str:
+    if match["value"].strip("'\"[]") == REDACTED.strip("[]"):  # already redacted: keep it as it is
+        return match[0]
+    return f"{match['key']}{match['sep']}{REDACTED}"
+
+
 def redact_text(text: str) -> str:
-    text = _COOKIE_HEADER.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
-    text = _SECRET_IN_TEXT.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
+    """`text` with secrets replaced; running it twice changes nothing more."""
+    text = _COOKIE_HEADER.sub(_hide_value, text)
+    text = _SECRET_IN_TEXT.sub(_hide_value, text)
     return _SECRET_IN_PATH.sub(lambda m: f"{m[1]}{REDACTED}", text)
 
 
@@ -56,7 +64,7 @@ def redact(value: Any) -> Any:
     """A copy of `value` with every secret replaced; dictionaries are judged by their keys."""
     if isinstance(value, str):
         return redact_text(value)
-    if isinstance(value, dict) or hasattr(value, "items") and hasattr(value, "keys"):
+    if isinstance(value, Mapping) or hasattr(value, "getlist"):
         return {
             str(key): REDACTED if _SECRET_KEY.search(str(key)) else redact(item)
             for key, item in value.items()
@@ -66,6 +74,14 @@ def redact(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     return redact_text(str(value))
+
+
+def _redact_argument(value: Any) -> Any:
+    """A %-format argument: containers and text are redacted, numbers and other objects kept as they are
+    (so `%d` and `%.1f` still work); their text is redacted once the message is rendered."""
+    if isinstance(value, str | Mapping | list | tuple | set | frozenset) or hasattr(value, "getlist"):
+        return redact(value)
+    return value
 
 
 def _request_fields(request: Any) -> dict[str, Any]:
@@ -84,6 +100,10 @@ class RedactSecretsFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, Mapping) or hasattr(record.args, "getlist"):
+            record.args = redact(record.args)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_redact_argument(arg) for arg in record.args)
         try:
             message = record.getMessage()
         except Exception:  # a broken %-format must not lose the line
