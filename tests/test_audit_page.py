@@ -129,6 +129,8 @@ def test_the_trail_is_paginated(client, mission, secretariat):
     assert first.context["rows"][0]["entry"].changes["n"] == [59, 60]
     second = client.get(url(mission, page=2))
     assert [row["entry"].changes["n"][0] for row in second.context["rows"]] == list(range(9, -1, -1))
+    filtered = client.get(url(mission, action="meeting.update"))
+    assert "?action=meeting.update&amp;page=2" in filtered.content.decode()  # the pages keep the filters
 
 
 def test_csv_download_has_the_filtered_entries_with_formulas_escaped(client, mission, secretariat):
