@@ -51,6 +51,10 @@ ACTIONS = {
     "statement.render_done": _("Signed PDF made"),
     "statement.render_failed": _("Signed PDF failed"),
     "statement.render_retry": _("Signed PDF retried"),
+    "visit.create": _("Visit filed"),
+    "visit.update": _("Visit corrected"),
+    "visit.review": _("Visit reviewed"),
+    "incident.create": _("Incident reported"),
     "export.request": _("Export requested"),
     "access.refused": _("Access refused"),
 }
@@ -66,7 +70,6 @@ SUBJECTS = {
     "checklist": _("Checklists"),
     "visit": _("Visits"),
     "visits": _("Visit imports"),
-    "review": _("Reviews"),
     "incident": _("Incidents"),
     "statement": _("Statement"),
     "export": _("Exports"),

@@ -78,6 +78,19 @@ def mission_update(c: Ctx):
     setup.mission_update(form=form, actor=c.user, request=c.request)
 
 
+def mission_create(c: Ctx):
+    data = {**_form_data(MissionForm(instance=c.mission)), "code": "new-mission", "name": "New mission"}
+    form = MissionForm(data)
+    assert form.is_valid(), form.errors
+    mission = setup.mission_create(form=form, user=c.user, request=c.request)
+    c.mission = mission  # the entry belongs to the new mission
+
+
+def invitation_revoke(c: Ctx):
+    invitation_send(c)
+    setup.invitation_revoke(invitation=c.mission.invitations.get(), actor=c.user, request=c.request)
+
+
 def invitation_send(c: Ctx):
     setup.invitation_send(
         mission=c.mission,
@@ -315,6 +328,31 @@ def statement_submitted(c: Ctx):
     statement.statement_submit(version=_draft(c), user=c.user, request=c.request)
 
 
+def statement_reset(c: Ctx):
+    version = _draft(c)
+    key = version.sections[0]["key"]
+    statement.statement_edit(version=version, user=c.user, texts={key: "Typed."}, known_figures={})
+    statement.statement_reset_section(version=version, user=c.user, key=key, request=c.request)
+
+
+def statement_returned(c: Ctx):
+    version = _draft(c)
+    statement.statement_submit(version=version, user=c.user)
+    statement.statement_return_to_draft(version=version, user=c.user, reason="Figures", request=c.request)
+
+
+def statement_new_version(c: Ctx):
+    render, attempt = _rendering(c)
+    statement.render_finish(render.pk, attempt, path="x.pdf", sha256="a" * 64, size=10, certificate_pem="")
+    statement.statement_new_version(statement=render.version.statement, user=c.user, request=c.request)
+
+
+def statement_render_retry(c: Ctx):
+    render, attempt = _rendering(c)
+    statement.render_fail(render.pk, attempt, "WeasyPrint crashed")
+    statement.statement_retry_render(version=render.version, user=c.user, request=c.request)
+
+
 def statement_approved(c: Ctx):
     build_demo_like(c.mission)
     approve(c.mission, editor=c.secretariat, head=c.head)
@@ -367,7 +405,9 @@ class Kind:
 
 
 KINDS = {
+    "mission created": Kind(mission_create, "mission.create", ("code", "name")),
     "mission update": Kind(mission_update, "mission.update", ("name",)),
+    "invitation withdrawn": Kind(invitation_revoke, "invitation.revoke", ()),
     "invitation": Kind(invitation_send, "invitation.send", ("email", "role")),
     "member role": Kind(member_update, "member.update", ("role", "country")),
     "member removed": Kind(member_remove, "member.remove", ("is_active",)),
@@ -398,7 +438,11 @@ KINDS = {
     "checklist copied": Kind(checklist_copy, "checklist.copy", ("source", "code", "questions")),
     "statement drafted": Kind(statement_drafted, "statement.drafted", ()),
     "statement section edited": Kind(statement_edited, "statement.edited", ("detail",)),
+    "statement section reset": Kind(statement_reset, "statement.edited", ("detail",)),
     "statement submitted": Kind(statement_submitted, "statement.submitted", ()),
+    "statement returned to draft": Kind(statement_returned, "statement.returned", ("detail",)),
+    "statement new version": Kind(statement_new_version, "statement.new_version", ("detail",)),
+    "statement render retried": Kind(statement_render_retry, "statement.render_retry", ()),
     "statement approved": Kind(statement_approved, "statement.approved", ("status", "detail")),
     "statement rendered": Kind(statement_render_done, "statement.render_done", ("status", "sha256"), False),
     "statement render failed": Kind(statement_render_failed, "statement.render_failed", ("error",), False),
