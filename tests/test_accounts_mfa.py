@@ -216,3 +216,16 @@ def test_a_head_of_mission_cannot_switch_the_app_off_but_an_observer_can(client,
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=observer.user).exists()
     assert AuditEntry.objects.filter(action="auth.mfa_removed", actor=observer.user).count() == 2
+
+
+def test_long_after_logging_in_the_set_up_asks_for_the_password_again(client, hom, settings):
+    _login(client, hom.user.email)
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0  # the login is now "long ago"
+    response = client.get(ACTIVATE)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_reauthenticate"))
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "type your password again" in page.content.decode()
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+    response = client.post(response["Location"], {"password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(ACTIVATE).status_code == 200
