@@ -200,6 +200,12 @@ def build_world(tag: str) -> World:
         f"{tag} team-b notes": TEAM_B,
         f"{tag} team-b answer": TEAM_B,
         f"invitee.{tag}@example.org": SETUP,
+        # Identifiers in links: a visit, an incident, an export are named only to those who may see them.
+        str(visit_a.uuid): TEAM_A,
+        str(visit_b.uuid): TEAM_B,
+        str(incident_a.uuid): TEAM_A,
+        str(export_a.uuid): frozenset({"secretariat", "head", "leader_a"}),
+        str(invitation.uuid): SETUP,
     }
     return world
 

@@ -170,7 +170,11 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
         kwargs=lambda w: {"code": w.code}, may={"GET": MEMBERS}, query=lambda w: {"q": "School"}, json=True
     ),
     # Visits and incidents: a team's work is seen by the team and the set-up roles.
-    "polling:visit_list": mission(GET=MEMBERS),
+    "polling:visit_list": (
+        mission(GET=MEMBERS),
+        # Asking for the other team's visits: the set-up roles get them, the others their own only.
+        on(lambda w: {}, may={"GET": MEMBERS}, query=lambda w: {"team": str(w.team_b.uuid)}),
+    ),
     "polling:visit_import": setup_page(),
     "polling:visit_import_map": Entry(
         kwargs=lambda w: {"code": w.code, "upload": w.visit_upload},
@@ -196,8 +200,15 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "polling:visit_edit": on(lambda w: {"visit": w.visit_a.uuid}, may={"GET": TEAM_A_FILERS}),
     # Results: the set-up roles see the mission, team leaders their team; observers none.
     "reports:results": mission(GET=RESULTS),
-    "reports:results_panel": mission(GET=RESULTS),
-    "reports:figure_visits": mission(GET=RESULTS),
+    "reports:results_panel": (
+        mission(GET=RESULTS),
+        on(lambda w: {}, may={"GET": RESULTS}, query=lambda w: {"team": str(w.team_b.uuid)}),
+    ),
+    "reports:figure_visits": (
+        mission(GET=RESULTS),
+        # A team leader asking for the other team's visits still sees only their own team's.
+        on(lambda w: {}, may={"GET": RESULTS}, query=lambda w: {"team": str(w.team_b.uuid)}),
+    ),
     "reports:exports": mission(GET=RESULTS, POST=RESULTS),
     "reports:export_status": on(lambda w: {"export": w.export_a.uuid}, may={"GET": TEAM_A_RESULTS}),
     "reports:export_download": on(lambda w: {"export": w.export_a.uuid}, may={"GET": TEAM_A_RESULTS}),
@@ -428,10 +439,12 @@ def test_the_secrets_searched_for_are_on_the_pages_of_those_entitled(worlds):
         ("observer_b", reverse("missions:list")),
         ("observer_b", reverse("polling:checklist_list", kwargs={"code": code})),
         ("observer_b", reverse("polling:station_list", kwargs={"code": code})),
+        ("leader_a", reverse("reports:exports", kwargs={"code": code})),
         (
             "leader_a",
             reverse("reports:export_download", kwargs={"code": code, "export": alpha.export_a.uuid}),
         ),
     ]
     shown = "".join(send(clients[role], "GET", url)[2] for role, url in pages)
-    assert [marker for marker in alpha.secrets if marker not in shown] == []
+    names = {str(v.uuid): k for k, v in vars(alpha).items() if hasattr(v, "uuid")}
+    assert [names.get(m, m) for m in alpha.secrets if m not in shown] == []
