@@ -254,6 +254,9 @@ def test_visits_filed_while_postgres_restarts_are_stored_once_each(cluster, brok
 # ---------------------------------------------------------------------------
 
 
+STALE_SECONDS = 20
+
+
 def _render_rows(cluster, database: str) -> dict[int, dict]:
     with cluster.connect(database) as conn:
         conn.row_factory = psycopg.rows.dict_row
@@ -302,7 +305,8 @@ def test_a_worker_killed_mid_render_leaves_one_intact_signed_pdf(cluster, broker
     database, media = "observa_killed", tmp_path / "media"
     broker.client().flushall()
     _database(cluster, database)
-    rescue = {"STATEMENT_RENDER_STALE_SECONDS": "10", "STATEMENT_RENDER_SWEEP_SECONDS": "1"}
+    # Stale after 20 s: well past a render's few seconds, so the rescuer's own render is never taken over.
+    rescue = {"STATEMENT_RENDER_STALE_SECONDS": str(STALE_SECONDS), "STATEMENT_RENDER_SWEEP_SECONDS": "1"}
     env = _worker_env(cluster, database, broker, media, **rescue)
     started = time.monotonic()
     (render,) = servers.seed(env, "approved-statements", "1")["renders"]
@@ -349,7 +353,7 @@ def test_a_worker_killed_mid_render_leaves_one_intact_signed_pdf(cluster, broker
             "processes_killed": len(group),
             "attempts": row["attempts"],
             "rescued_seconds": round(rescued_in, 1),
-            "stale_seconds": 10,
+            "stale_seconds": STALE_SECONDS,
             "seconds": round(time.monotonic() - started, 1),
             "files": sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()),
         },
