@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from polling.importer import station_upload_discard
+from polling.importer.service import station_delete, station_save
 from polling.models import Area, PollingStation, StationUpload
 
 
@@ -27,6 +28,17 @@ class PollingStationAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     show_full_result_count = False
     list_per_page = 50
+
+    # Hand edits go through the services, so each one is in the mission's audit trail.
+    def save_model(self, request, obj, form, change):
+        station_save(station=obj, user=request.user, request=request)
+
+    def delete_model(self, request, obj):
+        station_delete(station=obj, user=request.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for station in queryset.select_related("mission", "area"):
+            station_delete(station=station, user=request.user, request=request)
 
 
 @admin.register(StationUpload)

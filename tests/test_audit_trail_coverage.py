@@ -19,6 +19,8 @@ from missions.forms import MeetingForm, MissionForm
 from missions.models import AuditEntry, Member, Role
 from polling import checklists, importer, visit_import
 from polling.checklists.xlsform import checklist_to_xlsform
+from polling.importer.service import station_delete, station_save
+from polling.models import PollingStation
 from reports.bundle import mission_import
 from reports.bundle.exporting import bundle_dumps, mission_export
 from reports.exports import export_request
@@ -189,6 +191,16 @@ def stations_import(c: Ctx):
         file_name="stations.csv",
         request=c.request,
     )
+
+
+def station_update(c: Ctx):
+    station = make_station(c.mission, "0009", name="School 9")
+    station.name, station.registered_voters = "School No. 9", 812
+    station_save(station=station, user=c.user, request=c.request)
+
+
+def station_delete_one(c: Ctx):
+    station_delete(station=make_station(c.mission, "0010"), user=c.user, request=c.request)
 
 
 def visits_import(c: Ctx):
@@ -422,6 +434,8 @@ KINDS = {
     "stations imported": Kind(
         stations_import, "stations.import", ("file_name", "sha256", "rows", "created", "updated")
     ),
+    "station edited": Kind(station_update, "stations.update", ("name", "registered_voters")),
+    "station deleted": Kind(station_delete_one, "stations.delete", ("code", "name")),
     "visits imported": Kind(visits_import, "visits.import", ("file_name", "sha256", "rows", "created")),
     "checklist created": Kind(checklist_create, "checklist.create", ("code", "name")),
     "checklist edited": Kind(checklist_update, "checklist.update", ("name", "is_active")),
@@ -552,3 +566,35 @@ def test_checklist_edit_through_the_page_records_the_address(client, ctx):
     entry = AuditEntry.objects.get(action="checklist.update")
     assert entry.changes["name"] == [opening_data()["name"], "Opening renamed"]
     assert entry.ip_address == ADDRESS and entry.actor_id == ctx.user.pk
+
+
+def test_station_edits_in_the_admin_are_recorded_with_before_and_after(client, ctx):
+    from django.urls import reverse
+
+    from missions.models import User
+
+    station = make_station(ctx.mission, "0042", name="School 42")
+    client.force_login(User.objects.create_superuser("root@example.org", "admin-password-123"))
+    response = client.post(
+        reverse("admin:polling_pollingstation_change", args=[station.pk]),
+        {
+            "mission": ctx.mission.pk,
+            "code": "0042",
+            "name": "School No. 42",
+            "address": "",
+            "area": "",
+            "latitude": "",
+            "longitude": "",
+            "registered_voters": "1200",
+        },
+        REMOTE_ADDR=ADDRESS,
+    )
+    assert response.status_code == 302, response.content[:2000]
+    entry = AuditEntry.objects.get(action="stations.update")
+    assert entry.changes["name"] == ["School 42", "School No. 42"]
+    assert entry.changes["registered_voters"] == [None, 1200]
+    assert entry.actor_email == "root@example.org" and entry.ip_address == ADDRESS
+    response = client.post(reverse("admin:polling_pollingstation_delete", args=[station.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not PollingStation.objects.filter(pk=station.pk).exists()
+    assert AuditEntry.objects.get(action="stations.delete").changes["code"] == ["0042", None]

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from missions.audit import audit_record
+from missions.audit import audit_record, diff
 from missions.models import AREA_LEVEL_SEPARATOR, Mission
 from polling.importer.errors import RowError, StationFileInvalid
 from polling.importer.mapping import FIELD_LABELS, REQUIRED_FIELDS, Mapping
@@ -189,6 +189,50 @@ def stations_import(
             request=request,
         )
     return result
+
+
+# One station edited by hand (the admin): each save and delete is one audit entry with before and after.
+
+STATION_FIELDS = ("code", "name", "address", "latitude", "longitude", "registered_voters")
+
+
+def _station_state(station: PollingStation) -> dict:
+    return {
+        **{name: getattr(station, name) for name in STATION_FIELDS},
+        "area": station.area.path if station.area_id else None,
+    }
+
+
+@transaction.atomic
+def station_save(*, station: PollingStation, user=None, request=None) -> PollingStation:
+    """Save a station changed in place (a form may already have changed `station`: before is read again)."""
+    stored = (
+        PollingStation.objects.select_related("area").filter(pk=station.pk).first() if station.pk else None
+    )
+    before = _station_state(stored) if stored else {}
+    station.save()
+    audit_record(
+        action="stations.update" if stored else "stations.create",
+        actor=user,
+        mission=station.mission,
+        target=station,
+        changes=diff(before, _station_state(station)),
+        request=request,
+    )
+    return station
+
+
+@transaction.atomic
+def station_delete(*, station: PollingStation, user=None, request=None) -> None:
+    audit_record(
+        action="stations.delete",
+        actor=user,
+        mission=station.mission,
+        target=station,
+        changes=diff(_station_state(station), {}),
+        request=request,
+    )
+    station.delete()
 
 
 def _table_sha256(table: Table) -> str:
