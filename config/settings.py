@@ -147,6 +147,9 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 3
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ADAPTER = "missions.adapters.MissionMFAAdapter"
 MFA_TOTP_ISSUER = "Observa"
+# allauth refuses an authenticator to an address not verified (against someone signing up with another's
+# address); nobody signs up here, and a head of mission made in the admin must not be stuck.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Ours, not allauth's: secretariat, heads of mission and staff must use an authenticator app
 # (missions/accounts.py sends them to set one up before anything else).
 MFA_REQUIRED_FOR_SETUP_ROLES = True

@@ -9,6 +9,7 @@ import time
 import uuid
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -229,3 +230,10 @@ def test_long_after_logging_in_the_set_up_asks_for_the_password_again(client, ho
     response = client.post(response["Location"], {"password": PASSWORD})
     assert response.status_code == 302
     assert client.get(ACTIVATE).status_code == 200
+
+
+def test_an_address_never_verified_does_not_keep_a_head_of_mission_from_the_set_up(client, hom):
+    EmailAddress.objects.create(user=hom.user, email=hom.user.email, primary=True, verified=False)
+    _login(client, hom.user.email)
+    _activate_totp(client)
+    assert Authenticator.objects.filter(user=hom.user, type=Authenticator.Type.TOTP).exists()
