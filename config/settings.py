@@ -144,7 +144,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_ADAPTER = "missions.adapters.MissionMFAAdapter"
 MFA_TOTP_ISSUER = "Observa"
 # allauth refuses an authenticator to an address not verified (against someone signing up with another's
@@ -206,6 +207,9 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 STATION_IMPORT_MAX_BYTES = env_int("STATION_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+# The other uploads' limits (bytes); each form names its limit when it refuses a file.
+VISIT_IMPORT_MAX_BYTES = env_int("VISIT_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+CHECKLIST_IMPORT_MAX_BYTES = env_int("CHECKLIST_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 
 # Serve static files straight from the app folders when collectstatic has not run (laptop, tests).
 WHITENOISE_USE_FINDERS = True

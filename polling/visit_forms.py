@@ -104,8 +104,13 @@ class VisitUploadForm(forms.Form):
         file = self.cleaned_data["file"]
         if not file.name.lower().endswith(visit_import.SUFFIXES):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
-        if file.size > visit_import.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 20 MB: split it."))
+        if file.size > settings.VISIT_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(visit_import.too_large_message())
+        try:  # read it now, so that a file of another kind is refused before it is stored
+            visit_import.read_table(file, file.name)
+        except visit_import.VisitImportInvalid as invalid:
+            raise forms.ValidationError([error.message for error in invalid.errors]) from None
+        file.seek(0)
         return file
 
 

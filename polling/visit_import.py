@@ -23,8 +23,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -33,10 +35,10 @@ from python_calamine import CalamineError, CalamineWorkbook
 from missions.audit import audit_record
 from missions.models import Member, Mission
 from polling import visits as visit_service
+from polling.importer.tables import xlsx_too_big
 from polling.models import Answer, Channel, ChecklistVersion, Question, Visit, VisitRevision
 
 MAX_ROWS = 100_000
-MAX_BYTES = 20 * 1024 * 1024
 SUFFIXES = (".csv", ".xlsx")
 MULTIPLE_SEPARATORS = re.compile(r"[;|,]")
 ALL_QUESTIONS = "*"
@@ -132,15 +134,23 @@ def _table(records: Iterable[list[str]]) -> Table:
     return Table(headers, rows)
 
 
+def too_large_message() -> str:
+    limit = filesizeformat(settings.VISIT_IMPORT_MAX_BYTES)
+    return _("The file is larger than %(limit)s: split it.") % {"limit": limit}
+
+
 def read_table(file: BinaryIO, name: str) -> Table:
     """The first sheet of an .xlsx, or a UTF-8 .csv (comma, semicolon or tab separated)."""
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     file.seek(0)
-    data = file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise VisitImportInvalid([RowError(1, "", _("The file is larger than 20 MB: split it."))])
+    max_bytes = settings.VISIT_IMPORT_MAX_BYTES
+    data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise VisitImportInvalid([RowError(1, "", too_large_message())])
     if suffix == "xlsx":
         try:
+            if xlsx_too_big(io.BytesIO(data), max_bytes):  # a small file may unpack to gigabytes
+                raise ValueError(_("it unpacks to an unreasonable size"))
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
             sheet = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
         except (CalamineError, ValueError, OSError, IndexError) as error:

@@ -218,6 +218,22 @@ class XlsxTable(Table):
                 yield line, cells
 
 
+def xlsx_too_big(file: BinaryIO, max_bytes: int) -> bool:
+    """Whether the workbook in `file` declares more than max_bytes * XLSX_MAX_EXPANSION unpacked (a zip bomb).
+
+    False for a file that is no zip: the reader refuses that with its own message.
+    """
+    file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        return False
+    finally:
+        file.seek(0)
+    return unpacked > max_bytes * XLSX_MAX_EXPANSION
+
+
 def _xlsx_cell(value) -> str:
     """A cell as the text a person sees: 1200.0 is “1200”, a date is ISO 8601."""
     if isinstance(value, str):
