@@ -10,8 +10,6 @@ from polling.checklists import checklists_copyable_by, finding_problems
 from polling.checklists.definition import OPTION_VALUE_RE
 from polling.models import Checklist, Option, Question, code_validator
 
-IMPORT_MAX_BYTES = getattr(settings, "CHECKLIST_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
-
 
 class ChecklistForm(forms.ModelForm):
     class Meta:
@@ -65,9 +63,10 @@ class ChecklistImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > IMPORT_MAX_BYTES:
+        limit = settings.CHECKLIST_IMPORT_MAX_BYTES
+        if upload.size > limit:
             raise forms.ValidationError(
-                _("The file is larger than %(limit)s.") % {"limit": filesizeformat(IMPORT_MAX_BYTES)}
+                _("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)}
             )
         return upload
 

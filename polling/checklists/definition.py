@@ -114,7 +114,9 @@ class _Checker:
             self.add(path + (key,), _("Must be text."))
             return ""
         value = value.strip()
-        if required and not value:
+        if "\x00" in value:  # PostgreSQL text cannot store it
+            self.add(path + (key,), _("Remove the NUL character (\\u0000): text cannot hold it."))
+        elif required and not value:
             self.add(path + (key,), _("This is required."))
         elif max_length and len(value) > max_length:
             self.add(

@@ -135,6 +135,13 @@ class _Sheet:
 
 
 def _load(content: bytes) -> dict[str, _Sheet]:
+    from django.conf import settings
+
+    from polling.importer.tables import xlsx_too_big
+
+    if xlsx_too_big(BytesIO(content), settings.CHECKLIST_IMPORT_MAX_BYTES):
+        problem = Problem(_("file"), _("This workbook unpacks to an unreasonable size."))
+        raise ChecklistError(failure_message(1), [problem])
     try:
         workbook = openpyxl.load_workbook(BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
