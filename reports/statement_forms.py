@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from reports.statements.services import MAX_SECTION_CHARS
 
 MAX_LOGO_BYTES = 1024 * 1024
+MAX_LOGO_PIXELS = 4000 * 4000  # a few kilobytes of PNG can declare a gigapixel image
 MAX_VERIFY_PDF_BYTES = 30 * 1024 * 1024
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -42,6 +43,7 @@ class SectionsForm(forms.Form):
 
 class LogoForm(forms.Form):
     logo = forms.FileField(label=_("Organisation logo (PNG or JPEG, at most 1 MB)"))
+    too_many_pixels = _("The logo may have at most 16 million pixels (e.g. 4000 × 4000).")
 
     def clean_logo(self):
         from PIL import Image, UnidentifiedImageError
@@ -52,8 +54,12 @@ class LogoForm(forms.Form):
         try:
             image = Image.open(logo)
             image.verify()
+        except Image.DecompressionBombError as exc:
+            raise forms.ValidationError(self.too_many_pixels) from exc
         except (UnidentifiedImageError, OSError, SyntaxError) as exc:
             raise forms.ValidationError(_("This file is not a PNG or JPEG image.")) from exc
+        if image.width * image.height > MAX_LOGO_PIXELS:
+            raise forms.ValidationError(self.too_many_pixels)
         if image.format not in {"PNG", "JPEG"}:
             raise forms.ValidationError(_("This file is not a PNG or JPEG image."))
         logo.seek(0)
