@@ -1,7 +1,6 @@
 """Settings for bench/submit_visits.py: the app's own settings, without debug, plus the bench's URLconf
 (the baseline view) and a middleware that reports the SQL queries of each request in a header."""
 
-import os
 
 from config.settings import *  # noqa: F403
 
@@ -12,10 +11,3 @@ SECURE_SSL_REDIRECT = False
 MIDDLEWARE = ["bench._bench_urls.QueryCountMiddleware", *MIDDLEWARE]  # noqa: F405 (outermost: counts everything)
 DATABASES["default"]["CONN_MAX_AGE"] = 600  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
-
-# --lean: what the filing endpoint would cost without the two per-request session writes of the
-# project's settings (allauth's activity tracking and saving the session on every request). For
-# comparison only; the default run measures the settings as they are.
-if os.environ.get("BENCH_LEAN") == "1":
-    USERSESSIONS_TRACK_ACTIVITY = False
-    SESSION_SAVE_EVERY_REQUEST = False

@@ -1,17 +1,20 @@
 """How fast can observers file visits? A load test of POST /m/<mission>/api/visits/ under gunicorn on PostgreSQL.
 
-    .venv/bin/python bench/submit_visits.py [--clients 64] [--duration 15] [--workers 3] [--threads 8]
+    .venv/bin/python bench/submit_visits.py [--clients 64] [--duration 15] [--workers 4] [--threads 2] [--no-audit]
 
 1. Creates a throwaway PostgreSQL database (DATABASE_SERVER, default postgres://postgres@127.0.0.1:5432),
    migrates it, and builds a mission with a 40-question checklist, 1,000 polling stations and one observer
-   (with a logged-in session and a CSRF token) per client.
+   (with a logged-in session and a CSRF token) per client. Sessions live in Redis (REDIS_URL, default
+   redis://127.0.0.1:6379/0) under a key prefix of this run's own, as in production, with the database
+   behind them.
 2. Starts gunicorn on a free loopback port with bench/_bench_settings.py: the app's settings and URLs plus
    a baseline view (a bare Django view that inserts the same JSON body as one row) and a header that
    reports each request's SQL queries.
 3. Drives each endpoint with N keep-alive connections for a fixed time, baseline first, measuring
    requests per second and latency; then a burst: 3,000 visits, 10% of them sent twice (half of those
    at the same moment on another connection), which must finish without error or duplicate.
-4. Counts visits, answers and revisions in SQL, prints the figures, stops gunicorn and drops the database.
+4. Counts visits, answers, revisions and audit entries in SQL, verifies the audit chain, prints the figures,
+   stops gunicorn, drops the database and the run's Redis keys.
 """
 
 import argparse
@@ -60,9 +63,11 @@ def build_world(clients: int) -> list[dict]:
     import django
 
     django.setup()
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import connection
 
@@ -131,6 +136,7 @@ def build_world(clients: int) -> list[dict]:
         Member(mission=mission, user=user, role=Role.OBSERVER, team=teams[n // TEAM_SIZE])
         for n, user in enumerate(users)
     )
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # noqa: N806
     identities = []
     for user in users:
         session = SessionStore()
@@ -424,6 +430,16 @@ async def drive(port: int, identities: list[dict], duration: float, burst_size: 
 # ---------------------------------------------------------------------------
 
 
+def drop_redis_keys(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 def sql_counts(url: str) -> dict:
     import psycopg
 
@@ -437,7 +453,8 @@ def sql_counts(url: str) -> dict:
             "(SELECT count(*) FROM polling_answer), "
             "(SELECT count(*) FROM polling_visitrevision), "
             f"(SELECT count(*) FROM {BASELINE_TABLE}), "  # noqa: S608 (a constant)
-            "(SELECT count(*) FROM polling_answer a JOIN polling_option o ON o.id = a.option_id WHERE o.flagged)"
+            "(SELECT count(*) FROM polling_answer a JOIN polling_option o ON o.id = a.option_id WHERE o.flagged), "
+            "(SELECT count(*) FROM missions_auditentry WHERE action = 'visit.create')"
         ).fetchone()
         version = conn.execute("SHOW server_version").fetchone()[0]
     keys = (
@@ -448,8 +465,12 @@ def sql_counts(url: str) -> dict:
         "revisions",
         "baseline_rows",
         "flagged_answers",
+        "audit_entries",
     )
-    return {**dict(zip(keys, row, strict=True)), "postgres": version}
+    from missions.audit import audit_verify
+
+    _checked, problems, _head = audit_verify()
+    return {**dict(zip(keys, row, strict=True)), "postgres": version, "audit_problems": len(problems)}
 
 
 def report(phases: dict[str, Phase], counts: dict, args) -> bool:
@@ -457,7 +478,7 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
     print(
         f"\nVisit filing bench: {args.clients} keep-alive clients, {args.duration:.0f} s per phase, gunicorn gthread "
         f"{args.workers} workers x {args.threads} threads, PostgreSQL {counts['postgres']}, {os.cpu_count()} CPUs"
-        + (" (--lean: no activity tracking, no session save on every request)" if args.lean else "")
+        + (" (--no-audit: filing without its audit entries)" if args.no_audit else "")
     )
     print(f"{'':58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}{'errors':>8}")
     rows = (
@@ -500,9 +521,13 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
     print(
         f"SQL: {counts['visits']} visits (201 responses: {created}), {counts['answers']} answer rows "
         f"(expected {answer_rows}), {counts['revisions']} revisions, {counts['flagged_answers']} flagged answers; "
-        f"{counts['baseline_rows']} baseline rows"
+        f"{counts['baseline_rows']} baseline rows; {counts['audit_entries']} visit.create audit entries, "
+        f"chain verified: {counts['audit_problems']} problems"
     )
-    consistent = counts["visits"] == created == counts["revisions"] and counts["answers"] == answer_rows
+    audited = counts["audit_problems"] == 0 and counts["audit_entries"] == (0 if args.no_audit else created)
+    consistent = (
+        counts["visits"] == created == counts["revisions"] and counts["answers"] == answer_rows and audited
+    )
     steady_errors = [s for p in (bare, base, real, calm) for s in p.errors()]
     for sample in (steady_errors + blast.errors())[:5]:
         print("error:", sample)
@@ -523,9 +548,9 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look afterwards")
     parser.add_argument(
-        "--lean",
+        "--no-audit",
         action="store_true",
-        help="for comparison: without allauth's activity tracking and the session save on every request",
+        help="for comparison: file visits without writing their audit entries (what the trail costs)",
     )
     args = parser.parse_args()
 
@@ -538,10 +563,18 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "bench._bench_settings",
         "PYTHONPATH": str(ROOT),
     }
-    if args.lean:
-        env["BENCH_LEAN"] = "1"
-    env.pop("REDIS_URL", None)  # the cache is not on the filing path; keep the bench self-contained
-    os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")})
+    if args.no_audit:
+        env["BENCH_NO_AUDIT"] = "1"
+    # Sessions are read from Redis, as in production; this run's keys have a prefix of their own.
+    env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    env["CACHE_KEY_PREFIX"] = name
+    os.environ.update(
+        {
+            k: v
+            for k, v in env.items()
+            if k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "REDIS_URL", "CACHE_KEY_PREFIX")
+        }
+    )
     with admin_connection(server) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     process = None
@@ -565,6 +598,7 @@ def main() -> int:
         else:
             with admin_connection(server) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_redis_keys(env["REDIS_URL"], name)
     return 0 if ok else 1
 
 
