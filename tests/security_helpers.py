@@ -42,8 +42,19 @@ from tests.results_helpers import file_visit, make_incident
 from tests.statement_helpers import approve
 from tests.visit_helpers import make_checklist
 
-# The people of a mission. "outsider" is the secretariat of the other mission.
-ROLES = ("anon", "secretariat", "head", "leader_a", "observer_a", "leader_b", "observer_b", "outsider")
+# The people of a mission. "outsider" is the secretariat of the other mission; "former" was this one's
+# secretariat until removed (an inactive member).
+ROLES = (
+    "anon",
+    "secretariat",
+    "head",
+    "leader_a",
+    "observer_a",
+    "leader_b",
+    "observer_b",
+    "outsider",
+    "former",
+)
 MEMBERS = frozenset({"secretariat", "head", "leader_a", "observer_a", "leader_b", "observer_b"})
 SETUP = frozenset({"secretariat", "head"})
 TEAM_A = frozenset({"secretariat", "head", "leader_a", "observer_a"})
@@ -78,6 +89,7 @@ class World:
     visit_upload: uuid.UUID
     visit_upload_session: dict
     export_a: Export
+    export_all: Export
     published: StatementVersion
     draft: StatementVersion
     figure: str
@@ -121,6 +133,8 @@ def build_world(tag: str) -> World:
     for key, (role, team) in people.items():
         user = make_user(f"{key}.{tag}@example.org", name=f"{tag} {key} Person")
         members[key] = make_member(mission, role, user=user, team=team, country=f"{tag} Land")
+    former = make_user(f"former.{tag}@example.org", name=f"{tag} former Person")
+    members["former"] = make_member(mission, Role.SECRETARIAT, user=former, is_active=False)
     team_a.leader, team_b.leader = members["leader_a"], members["leader_b"]
     team_a.save(update_fields=["leader"])
     team_b.save(update_fields=["leader"])
@@ -161,6 +175,14 @@ def build_world(tag: str) -> World:
         status=Export.Status.DONE,
     )
     export_a.file.save("visits.csv", ContentFile(f"{tag} team-a export row\n".encode()), save=True)
+    export_all = Export.objects.create(
+        mission=mission,
+        kind=Export.Kind.RESULTS,
+        format=Export.Format.CSV,
+        requested_by=members["head"].user,
+        status=Export.Status.DONE,
+    )
+    export_all.file.save("results.csv", ContentFile(f"{tag} whole-mission export row\n".encode()), save=True)
     published, draft, figure = _statement(mission, members)
     world = World(
         tag=tag,
@@ -181,6 +203,7 @@ def build_world(tag: str) -> World:
         visit_upload=visit_upload,
         visit_upload_session={"path": path, "name": "visits.csv", "checklist": version.checklist.code},
         export_a=export_a,
+        export_all=export_all,
         published=published,
         draft=draft,
         figure=figure,
@@ -197,6 +220,7 @@ def build_world(tag: str) -> World:
         f"{tag} team-a answer": TEAM_A,
         f"{tag} team-a incident": TEAM_A,
         f"{tag} team-a export": frozenset({"secretariat", "head", "leader_a"}),
+        f"{tag} whole-mission export": SETUP,
         f"{tag} team-b notes": TEAM_B,
         f"{tag} team-b answer": TEAM_B,
         f"invitee.{tag}@example.org": SETUP,

@@ -2,7 +2,8 @@
 
 MATRIX maps each URL name to how its arguments are built from the two missions' objects, who may use it
 with which method, and what to send. Everyone else must be refused (403, 404; an anonymous visitor is
-sent to the login page, or gets 401 from the JSON API; a member of another mission always gets 404) and
+sent to the login page, or gets 401 from the JSON API; a member of another mission, or a removed member,
+always gets 404) and
 the refusal must not carry the mission's or the team's names, e-mails or answers. A URL added to the
 URLconf without a line here (or a reasoned exemption in EXEMPT) fails test_every_url_is_in_the_matrix.
 
@@ -210,8 +211,15 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
         on(lambda w: {}, may={"GET": RESULTS}, query=lambda w: {"team": str(w.team_b.uuid)}),
     ),
     "reports:exports": mission(GET=RESULTS, POST=RESULTS),
-    "reports:export_status": on(lambda w: {"export": w.export_a.uuid}, may={"GET": TEAM_A_RESULTS}),
-    "reports:export_download": on(lambda w: {"export": w.export_a.uuid}, may={"GET": TEAM_A_RESULTS}),
+    "reports:export_status": (
+        on(lambda w: {"export": w.export_a.uuid}, may={"GET": TEAM_A_RESULTS}),
+        on(lambda w: {"export": w.export_all.uuid}, may={"GET": SETUP}),
+    ),
+    "reports:export_download": (
+        on(lambda w: {"export": w.export_a.uuid}, may={"GET": TEAM_A_RESULTS}),
+        # The whole mission's results: not for a team leader.
+        on(lambda w: {"export": w.export_all.uuid}, may={"GET": SETUP}),
+    ),
     # The statement: editors see drafts, every member the published versions, only the head approves.
     "reports:statement": mission(GET=MEMBERS),
     "reports:statement_start": mission(POST=SETUP),
@@ -300,7 +308,7 @@ def _send(client, method: str, url: str, entry: Entry, world: World):
     )
 
 
-def _refusal_problem(role: str, status: int, location: str, entry: Entry) -> str:
+def _refusal_problem(role: str, status: int, location: str, entry: Entry, scoped: bool) -> str:
     """'' when this is a proper refusal for `role`, else what is wrong with it."""
     if role == "anon" and not entry.public:
         if entry.json:
@@ -308,13 +316,14 @@ def _refusal_problem(role: str, status: int, location: str, entry: Entry) -> str
         if status == 302 and location.startswith(reverse("account_login")):
             return ""
         return f"anonymous got {status} {location}, not the login page"
-    if role == "outsider" and not entry.public:
-        return "" if status == 404 else f"a member of another mission got {status}, not 404"
+    if role in ("outsider", "former") and scoped and not entry.public:
+        return "" if status == 404 else f"a non-member ({role}) got {status}, not 404"
     return "" if status in (403, 404) else f"got {status}, not 403/404"
 
 
 def _check(name: str, entry: Entry, world: World, other: World, clients) -> list[str]:
-    url = reverse(name, kwargs=entry.kwargs(world))
+    kwargs = entry.kwargs(world)
+    url = reverse(name, kwargs=kwargs)
     problems = []
     for method, allowed in entry.may.items():
         for role in ROLES:
@@ -324,7 +333,7 @@ def _check(name: str, entry: Entry, world: World, other: World, clients) -> list
                 if not 200 <= status < 400:
                     problems.append(f"{where}: may, but got {status}")
             else:
-                problem = _refusal_problem(role, status, location, entry)
+                problem = _refusal_problem(role, status, location, entry, "code" in kwargs)
                 if problem:
                     problems.append(f"{where}: {problem}")
             secrets = [] if entry.public else leaked(body, role, world, other)
@@ -414,7 +423,7 @@ def test_admin_refuses_every_member(worlds):
         else:
             url = "/" + route.route.replace("<path:object_id>", kwargs.get("object_id", "1"))
             url = url.replace("(?P<url>.*)$", "nothing/").lstrip("^")
-        for role in ("anon", "secretariat", "head"):
+        for role in ("anon", "secretariat"):
             status, location, body = send(clients[role], "GET", url)
             to_login = status == 302 and location.startswith(("/admin/", reverse("account_login")))
             if not (to_login or (status == 403 and role != "anon")):
@@ -440,6 +449,7 @@ def test_the_secrets_searched_for_are_on_the_pages_of_those_entitled(worlds):
         ("observer_b", reverse("polling:checklist_list", kwargs={"code": code})),
         ("observer_b", reverse("polling:station_list", kwargs={"code": code})),
         ("leader_a", reverse("reports:exports", kwargs={"code": code})),
+        ("head", reverse("reports:export_download", kwargs={"code": code, "export": alpha.export_all.uuid})),
         (
             "leader_a",
             reverse("reports:export_download", kwargs={"code": code, "export": alpha.export_a.uuid}),
