@@ -83,7 +83,7 @@ def test_a_new_checklist_starts_with_an_empty_version_1(mission):
     assert checklist.current_version.questions.count() == 0
 
 
-@pytest.mark.parametrize("code", ["opening", "new", "import", "copy", "has space"])
+@pytest.mark.parametrize("code", ["opening", "new", "import", "copy", "incident", "has space"])
 def test_a_checklist_code_must_be_free_valid_and_not_reserved(mission, code):
     make_opening(mission)
     with pytest.raises(ChecklistError):

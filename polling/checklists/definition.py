@@ -20,8 +20,9 @@ TYPES = tuple(Question.Type.values)
 CHOICE_TYPES = frozenset(str(t) for t in Question.CHOICE_TYPES)
 SEVERITIES = tuple(Option.Severity.values)
 PLACEHOLDERS = ("count", "total", "percent")
-# Path segments next to a checklist's code in its addresses: a checklist cannot be called that.
-RESERVED_CHECKLIST_CODES = frozenset({"new", "import", "copy"})
+# Path segments next to a checklist's code in its addresses: a checklist cannot be called that
+# ("incident": the filing page's incident form sits where a checklist's form would, filing_urls.py).
+RESERVED_CHECKLIST_CODES = frozenset({"new", "import", "copy", "incident"})
 
 CODE_RE = re.compile(code_validator.regex.pattern)
 OPTION_VALUE_RE = re.compile(r"^[\w.-]{1,100}$")
