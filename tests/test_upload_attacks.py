@@ -68,6 +68,7 @@ def place(settings, tmp_path, monkeypatch, mission, secretariat):
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "upload-tmp")
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the larger files below go through a temporary file
     (tmp_path / "upload-tmp").mkdir()
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
@@ -125,7 +126,7 @@ def test_station_list_upload_refuses_and_leaves_nothing(
     if case == "zip bomb":
         content = zip_bomb(100 * 1024 * 1024)
     if case == "oversize":
-        content = CSV + b"PS-2,School\n" * 300_000  # ~3.6 MB: through a temporary file, then refused
+        content = CSV + b"PS-2,School\n" * 300_000  # ~3.6 MB
     before = leftovers(place)
     url = reverse("polling:station_import", args=[secretariat.mission.code])
     response = _post_file(client_for(client, secretariat), url, "file", name, content)
@@ -300,3 +301,27 @@ def test_an_uploaded_station_list_with_a_good_file_still_works(client, place, se
     response = _post_file(client_for(client, secretariat), url, "file", "stations.csv", CSV)
     assert response.status_code == 302
     assert StationUpload.objects.count() == 1
+
+
+VERIFY_CASES = [
+    ("html named pdf", HTML),
+    ("png named pdf", png()),
+    ("pdf header then garbage", b"%PDF-1.7\n" + bytes(range(256)) * 64),
+]
+
+
+@pytest.mark.parametrize(("case", "content"), VERIFY_CASES, ids=[c[0] for c in VERIFY_CASES])
+def test_verify_page_says_a_hostile_file_is_no_statement(client, place, case, content):
+    before = leftovers(place)
+    response = _post_file(client, reverse("reports:verify"), "pdf", "statement.pdf", content)
+    assert response.status_code == 200
+    assert response.context["result"]["ok"] is False
+    assert leftovers(place) == before
+
+
+def test_verify_page_refuses_an_oversize_file(client, place, monkeypatch):
+    from reports import statement_forms
+
+    monkeypatch.setattr(statement_forms, "MAX_VERIFY_PDF_BYTES", 1000)
+    response = _post_file(client, reverse("reports:verify"), "pdf", "s.pdf", b"%PDF-" + b"0" * 2000)
+    assert "at most 30 MB" in _errors(response)
