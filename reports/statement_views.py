@@ -210,8 +210,14 @@ def statement_reset(request, code: str, key: str):
 
 @login_required
 @require_POST
-@reauthentication_required
 def statement_approve(request, code: str):
+    # Refuse whoever may not approve (403, 404 outside the mission) before asking for a password.
+    get_statement_access(request.user, code, approve=True)
+    return _statement_approve(request, code)
+
+
+@reauthentication_required
+def _statement_approve(request, code: str):
     access = get_statement_access(request.user, code, approve=True)
     version = get_version_for(access)
     verify_url = request.build_absolute_uri(reverse("reports:verify_version", kwargs={"uuid": version.uuid}))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import transaction
+from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
 
@@ -458,3 +459,26 @@ def test_the_secrets_searched_for_are_on_the_pages_of_those_entitled(worlds):
     shown = "".join(send(clients[role], "GET", url)[2] for role, url in pages)
     names = {str(v.uuid): k for k, v in vars(alpha).items() if hasattr(v, "uuid")}
     assert [names.get(m, m) for m in alpha.secrets if m not in shown] == []
+
+
+@pytest.mark.django_db
+def test_only_the_head_of_mission_is_asked_for_their_password_to_approve(worlds):
+    """Approving asks the head of mission to re-enter their password; anyone else is refused outright
+    (403, or 404 outside the mission) rather than sent to a password page for an act they may not do."""
+    alpha, bravo, _clients = worlds
+    url = reverse("reports:statement_approve", kwargs={"code": alpha.code})
+    expected = {"head": 302, "secretariat": 403, "observer_b": 403, "former": 404, "outsider": 404}
+    got = {}
+    for role in expected:
+        user = (
+            (bravo if role == "outsider" else alpha)
+            .members["secretariat" if role == "outsider" else role]
+            .user
+        )
+        client = Client()
+        client.force_login(user)  # logged in, but no password entered lately
+        status, location, _body = send(client, "POST", url)
+        got[role] = status
+        if role == "head":
+            assert location.startswith(reverse("account_reauthenticate"))
+    assert got == expected
