@@ -131,7 +131,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "missions:meeting_create": setup_page(),
     "missions:meeting_edit": setup_page(lambda w: {"meeting": w.meeting.uuid}),
     "missions:meeting_delete": setup_page(lambda w: {"meeting": w.meeting.uuid}),
-    "missions:audit_trail": mission(GET=SETUP),
+    "missions:audit_trail": (
+        mission(GET=SETUP),
+        on(lambda w: {}, may={"GET": SETUP}, query=lambda w: {"download": "csv"}),
+    ),
     # Polling stations
     "polling:station_list": mission(GET=MEMBERS),
     "polling:station_import": setup_page(),
@@ -238,8 +241,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     ),
     "reports:statement_pdf": on(lambda w: {"number": w.published.number}, may={"GET": MEMBERS}),
     "reports:statement_render_status": on(lambda w: {"number": w.published.number}, may={"GET": MEMBERS}),
-    "reports:statement_figure": on(
-        lambda w: {"number": w.published.number, "name": w.figure}, may={"GET": MEMBERS}
+    "reports:statement_figure": (
+        on(lambda w: {"number": w.published.number, "name": w.figure}, may={"GET": MEMBERS}),
+        # The visits behind a figure of the draft: its editors only.
+        on(lambda w: {"number": w.draft.number, "name": w.figure}, may={"GET": SETUP}),
     ),
     # Public verification of an approved statement (where its QR code points); a draft is not there.
     "reports:verify_version": (
