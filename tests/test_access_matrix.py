@@ -487,3 +487,130 @@ def test_only_the_head_of_mission_is_asked_for_their_password_to_approve(worlds)
         if role == "head":
             assert location.startswith(reverse("account_reauthenticate"))
     assert got == expected
+
+
+# Rows of one mission that point at another mission's: none may ever exist.
+CROSS_MISSION_LINKS = {
+    "member in another mission's team": "SELECT count(*) FROM missions_member m JOIN missions_team t "
+    "ON t.id = m.team_id WHERE t.mission_id <> m.mission_id",
+    "team led by another mission's member": "SELECT count(*) FROM missions_team t JOIN missions_member m "
+    "ON m.id = t.leader_id WHERE t.mission_id <> m.mission_id",
+    "station planned by another mission's team": "SELECT count(*) FROM missions_team_stations ts "
+    "JOIN missions_team t ON t.id = ts.team_id JOIN polling_pollingstation s ON s.id = ts.pollingstation_id "
+    "WHERE t.mission_id <> s.mission_id",
+    "invitation to another mission's team": "SELECT count(*) FROM missions_invitation i JOIN missions_team t "
+    "ON t.id = i.team_id WHERE t.mission_id <> i.mission_id",
+    "export of another mission's checklist": "SELECT count(*) FROM reports_export e JOIN polling_checklist c "
+    "ON c.id = e.checklist_id WHERE c.mission_id <> e.mission_id",
+    "visit at another mission's station": "SELECT count(*) FROM polling_visit v JOIN polling_pollingstation s "
+    "ON s.id = v.station_id WHERE s.mission_id <> v.mission_id",
+    "incident on another mission's visit": "SELECT count(*) FROM polling_incident i JOIN polling_visit v "
+    "ON v.id = i.visit_id WHERE v.mission_id <> i.mission_id",
+}
+
+
+def _cross_mission_links() -> dict[str, int]:
+    from django.db import connection
+
+    found = {}
+    with connection.cursor() as cursor:
+        for what, sql in CROSS_MISSION_LINKS.items():
+            cursor.execute(sql)
+            if count := cursor.fetchone()[0]:
+                found[what] = count
+    return found
+
+
+def _foreign_form_posts(a: World, b: World) -> list[tuple[str, str, dict, bool]]:
+    """(URL, method, data, JSON?) that name the other mission's objects in the body, sent by our secretariat."""
+    code = a.code
+    team = {"code": code, "team": a.team_a.uuid}
+    theirs = b.members["observer_a"]
+    visit = _visit_json(a) | {"station": b.station_a.code}
+    return [
+        (
+            reverse("missions:team_edit", kwargs=team),
+            "POST",
+            {"action": "add", "members": [theirs.uuid]},
+            False,
+        ),
+        (
+            reverse("missions:team_edit", kwargs=team),
+            "POST",
+            {"action": "leader", "members": [theirs.uuid]},
+            False,
+        ),
+        (
+            reverse("missions:team_edit", kwargs=team),
+            "POST",
+            {"name": "Renamed", "members": [theirs.uuid], "leader": theirs.uuid},
+            False,
+        ),
+        (
+            reverse("missions:team_create", kwargs={"code": code}),
+            "POST",
+            {"name": "Poached", "members": [theirs.uuid], "leader": theirs.uuid},
+            False,
+        ),
+        (
+            reverse("missions:team_stations", kwargs=team),
+            "POST",
+            {"action": "add_selected", "stations": [b.station_a.pk]},
+            False,
+        ),
+        (
+            reverse("missions:member_invite", kwargs={"code": code}),
+            "POST",
+            {"email": "new@example.org", "name": "New", "role": "observer", "team": b.team_a.pk},
+            False,
+        ),
+        (
+            reverse("missions:member_edit", kwargs={"code": code, "member": a.members["observer_a"].uuid}),
+            "POST",
+            {"role": "observer", "country": "", "team": b.team_a.pk},
+            False,
+        ),
+        (
+            reverse("reports:exports", kwargs={"code": code}),
+            "POST",
+            {"kind": "visits", "format": "csv", "checklist": b.checklist.code},
+            False,
+        ),
+        (
+            reverse("polling:checklist_copy", kwargs={"code": code}),
+            "POST",
+            {"source": b.checklist.pk, "code": "copied-across"},
+            False,
+        ),
+        (reverse("polling:api_visit_submit", kwargs={"code": code}), "POST", visit, True),
+        (
+            reverse("polling:api_incident_report", kwargs={"code": code}),
+            "POST",
+            _incident_json(a) | {"visit": str(b.visit_a.uuid), "station": b.station_a.code},
+            True,
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_another_missions_objects_named_in_a_form_are_refused(worlds):
+    """Ids of the other mission's members, teams, stations, checklists and visits in a form or JSON body
+    link nothing across missions, and nothing is copied from a mission the user is not in."""
+    alpha, bravo, clients = worlds
+    problems = []
+    for url, method, data, is_json in _foreign_form_posts(alpha, bravo):
+        seen = {}
+
+        def look(seen=seen):
+            seen.update(_cross_mission_links())
+            copied = alpha.mission.checklists.filter(code="copied-across").exists()
+            seen.update({"checklist copied from another mission": 1} if copied else {})
+
+        status, _location, body = send(
+            clients["secretariat"], method, url, data=data, json_body=is_json, check=look
+        )
+        if seen:
+            problems.append(f"{method} {url} {data}: {status}, made {seen}")
+        if leaked(body, "secretariat", alpha, bravo):
+            problems.append(f"{method} {url}: leaks {leaked(body, 'secretariat', alpha, bravo)}")
+    assert not problems, "\n".join(problems)
