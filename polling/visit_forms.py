@@ -109,7 +109,7 @@ class VisitUploadForm(forms.Form):
         try:  # read it now, so that a file of another kind is refused before it is stored
             visit_import.read_table(file, file.name)
         except visit_import.VisitImportInvalid as invalid:
-            raise forms.ValidationError([error.message for error in invalid.errors]) from None
+            raise forms.ValidationError([str(error) for error in invalid.errors[:20]]) from None
         file.seek(0)
         return file
 

@@ -117,8 +117,10 @@ def _cell_text(value) -> str:
 
 
 def _table(records: Iterable[list[str]]) -> Table:
-    headers, rows = None, []
+    headers, rows, with_nul = None, [], []
     for line, cells in enumerate(records, start=1):
+        if any("\x00" in cell for cell in cells):  # PostgreSQL text cannot store it
+            with_nul.append(RowError(line, "", _("Remove the NUL character (\\u0000): text cannot hold it.")))
         if headers is None:
             if any(cell.strip() for cell in cells):
                 headers = _header_names(cells)
@@ -131,6 +133,8 @@ def _table(records: Iterable[list[str]]) -> Table:
             )
     if headers is None:
         raise VisitImportInvalid([RowError(1, "", _("The file is empty."))])
+    if with_nul:
+        raise VisitImportInvalid(with_nul)
     return Table(headers, rows)
 
 

@@ -325,3 +325,37 @@ def test_verify_page_refuses_an_oversize_file(client, place, monkeypatch):
     monkeypatch.setattr(statement_forms, "MAX_VERIFY_PDF_BYTES", 1000)
     response = _post_file(client, reverse("reports:verify"), "pdf", "s.pdf", b"%PDF-" + b"0" * 2000)
     assert "at most 30 MB" in _errors(response)
+
+
+def test_a_nul_deep_in_a_station_list_is_refused_not_a_server_error(client, place, secretariat):
+    """The binary sniffing reads the head of the file; a NUL further down must still not reach PostgreSQL."""
+    rows = "".join(f"PS-{n},School number {n}\n" for n in range(5000))  # past the sniffed head
+    content = (f"code,name\n{rows}PS-X,Bad\x00name\n").encode()
+    client = client_for(client, secretariat)
+    upload = _post_file(
+        client, reverse("polling:station_import", args=[secretariat.mission.code]), "file", "s.csv", content
+    )
+    if upload.status_code == 200:
+        assert "not a CSV text file" in _errors(upload)
+    else:
+        response = client.post(upload.url, {"code": "0", "name": "1"})
+        assert response.status_code == 200 and "NUL" in response.content.decode()
+    assert PollingStation.objects.count() == 0
+
+
+def test_a_nul_in_a_visit_file_is_refused_not_a_server_error(client, place, secretariat, observer, mission):
+    from tests.factories import make_station
+
+    make_station(mission, "0001")
+    content = f"station,email,arrival,A1,A3,A4\n0001,{observer.user.email},07:55,yes,7,calm\x00ish\n".encode()
+    client = client_for(client, secretariat)
+    url = reverse("polling:visit_import", args=[mission.code])
+    upload = _post_file(client, url, "file", "visits.csv", content, checklist="opening")
+    if upload.status_code == 200:
+        assert "NUL" in _errors(upload)
+    else:
+        data = {"station": "station", "observer": "email", "arrived": "arrival", "time_zone": "Asia/Baku"}
+        data.update({"visit_date": "2024-02-07", "q:A1": "A1", "q:A3": "A3", "q:A4": "A4"})
+        response = client.post(upload.url, data)
+        assert response.status_code == 400 and "NUL" in response.content.decode(), response.context["errors"]
+    assert Visit.objects.count() == 0

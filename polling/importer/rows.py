@@ -76,6 +76,11 @@ class RowCleaner:
         """
         if len(cells) > self.width and any(cells[self.width :]):
             errors.append(RowError(line, "", self._ragged_message(len(cells))))
+        if any(
+            "\x00" in value for value in cells
+        ):  # PostgreSQL text cannot store it: list it, check the rest
+            errors.append(RowError(line, "", _("Remove the NUL character (\\u0000): text cannot hold it.")))
+            cells = [value.replace("\x00", "") for value in cells]
 
         def cell(position: int) -> str:
             return _unwrap(cells[position]) if position < len(cells) else ""
