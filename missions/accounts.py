@@ -2,7 +2,7 @@
 
 A head of mission or secretariat member can change who sees a mission and sign its statement, so a
 stolen password alone must not be enough: until they have an authenticator app, every page sends
-them to set one up. Other members may add one from their menu. The codes themselves are allauth's
+them to set one up (a security key does too). Other members may add one from their menu. The codes themselves are allauth's
 (allauth.mfa): it refuses a TOTP code used once already, through the shared cache.
 """
 
@@ -27,6 +27,7 @@ SECOND_FACTOR_SETUP_VIEWS = frozenset(
     {
         "mfa_index",
         "mfa_activate_totp",
+        "mfa_add_webauthn",
         "mfa_reauthenticate",
         "account_reauthenticate",
         "account_logout",
@@ -45,8 +46,12 @@ def second_factor_required(user) -> bool:
     return Member.objects.filter(user=user, is_active=True, role__in=SETUP_ROLES).exists()
 
 
-def has_totp(user) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def has_second_factor(user) -> bool:
+    """An authenticator app or a security key (recovery codes only back them up)."""
+    return Authenticator.objects.filter(user=user, type__in=SECOND_FACTORS).exists()
 
 
 def _is_setup_page(request: HttpRequest) -> bool:
@@ -71,7 +76,7 @@ class SecondFactorRequiredMiddleware:
             and request.user.is_authenticated
             and not _is_setup_page(request)
             and second_factor_required(request.user)
-            and not has_totp(request.user)
+            and not has_second_factor(request.user)
         ):
             messages.warning(
                 request,

@@ -38,13 +38,15 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
 
 
 class MissionMFAAdapter(DefaultMFAAdapter):
-    """Heads of mission and the secretariat cannot switch their authenticator app off."""
+    """Heads of mission and the secretariat cannot remove their last authenticator app or security key."""
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
-        from missions.accounts import second_factor_required
+        from missions.accounts import SECOND_FACTORS, second_factor_required
 
-        if authenticator.type == Authenticator.Type.TOTP and second_factor_required(authenticator.user):
-            return False
+        if authenticator.type in SECOND_FACTORS and second_factor_required(authenticator.user):
+            others = Authenticator.objects.filter(user_id=authenticator.user_id, type__in=SECOND_FACTORS)
+            if not others.exclude(pk=authenticator.pk).exists():
+                return False
         return super().can_delete_authenticator(authenticator)
 
 

@@ -7,6 +7,7 @@ desktop, go to artifacts/screenshots/.
 import time
 
 import pytest
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.usersessions.models import UserSession
 from django.test import Client
@@ -86,5 +87,37 @@ def test_head_of_mission_sets_up_the_app_then_logs_in_with_a_code(page, viewport
     page.fill("input[name=code]", _code(secret))
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+    page.goto(mission.get_absolute_url())
+    assert page.url.endswith(mission.get_absolute_url())
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}], ids=["desktop"])
+def test_head_of_mission_uses_a_security_key_instead(page, context, viewport, transactional_db):
+    """Chromium's virtual authenticator (DevTools protocol) stands in for a USB key."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {"protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True}
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {**options, "isUserVerified": True}})
+    mission = make_mission()
+    hom = make_member(mission, Role.HEAD_OF_MISSION)
+
+    _log_in(page, hom.user.email)
+    assert page.url.endswith("/accounts/2fa/totp/activate/")
+    with page.expect_navigation():
+        page.click("#use-security-key")
+    page.fill("input[name=name]", "Blue key")
+    screenshot(page, "accounts-security-key-add-1280")
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_add")
+    assert page.url.endswith("/accounts/2fa/recovery-codes/")
+    assert Authenticator.objects.filter(user=hom.user, type=Authenticator.Type.WEBAUTHN).count() == 1
+    page.goto(mission.get_absolute_url())
+    assert page.url.endswith(mission.get_absolute_url())
+
+    page.context.clear_cookies()
+    _log_in(page, hom.user.email)
+    assert page.url.endswith("/accounts/2fa/authenticate/")
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_authenticate")
     page.goto(mission.get_absolute_url())
     assert page.url.endswith(mission.get_absolute_url())
