@@ -166,25 +166,10 @@ def approve(mission: Mission, *, editor: Member, head: Member):
 
 
 def add_demo_visits(mission: Mission) -> list[Visit]:
-    """One clean visit to each planned station of the demo mission, Baku first, then Karabakh."""
-    version = make_checklist(mission)
-    visits = []
-    minute = 0
-    for team in mission.teams.order_by("name"):
-        leader = team.leader or Member.objects.filter(mission=mission, team=team).first()
-        for station in team.stations.order_by("code"):
-            minute += 15
-            visits.append(
-                make_visit(
-                    version,
-                    station,
-                    leader,
-                    team=team,
-                    answers={"secrecy": "yes", "campaign": "no", "queue": "short"},
-                    at=ELECTION_DAY + datetime.timedelta(minutes=minute),
-                )
-            )
-    return visits
+    """The demo mission's election-day checklists and visits, as the load_demo command files them."""
+    from missions.demo import load_demo_election_day
+
+    return load_demo_election_day(mission)
 
 
 @pytest.fixture(autouse=True)

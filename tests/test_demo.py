@@ -2,7 +2,8 @@ from django.core.management import call_command
 
 from missions.demo import DEMO_CODE, DEMO_PASSWORD, PEOPLE
 from missions.models import Meeting, Member, Mission, Role, Team, User
-from polling.models import Area, PollingStation
+from polling.models import Answer, Area, Checklist, PollingStation, Question, Visit, VisitRevision
+from reports.statements import drafting, figures
 
 
 def _counts():
@@ -15,6 +16,11 @@ def _counts():
         Area.objects.count(),
         Meeting.objects.count(),
         Team.stations.through.objects.count(),
+        Checklist.objects.count(),
+        Question.objects.count(),
+        Visit.objects.count(),
+        Answer.objects.count(),
+        VisitRevision.objects.count(),
     )
 
 
@@ -47,3 +53,24 @@ def test_load_demo_twice_changes_nothing(db):
     before = _counts()
     call_command("load_demo")
     assert _counts() == before
+
+
+def test_demo_statement_reads_like_the_ots_statement_on_azerbaijan(db):
+    call_command("load_demo")
+    mission = Mission.objects.get(code=DEMO_CODE)
+    snapshot = figures.collect(mission)
+    assert snapshot["figures"]["teams_count"]["value"] == 3
+    assert snapshot["figures"]["stations_visited"]["value"] == 22
+    assert snapshot["figures"]["places"]["value"] == "Baku, Shusha, Hankendi and Khojaly"
+    assert snapshot["overall"] == "none"
+    texts = {s["key"]: s["text"] for s in drafting.default_sections(snapshot)}
+    assert texts["election_day"] == (
+        "On election day, the Mission was divided into [[teams_count]] groups and visited "
+        "[[stations_visited]] polling stations in [[places]]."
+    )
+    assert texts["overall"] == "The Mission observed no significant irregularities."
+    secrecy = texts[figures.finding_key("voting", "V7")]
+    assert secrecy == "The secrecy of the vote was respected in all the polling stations visited."
+    access = snapshot["figures"]["finding:voting:V5:count"]["value"]
+    assert access == 3  # the one minor shortfall the demo data reports
+    assert "[[finding:voting:V5:count]] of the [[finding:voting:V5:total]]" in texts["finding:voting:V5"]
