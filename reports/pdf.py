@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 # fetcher maps its /static/ path to files and refuses everything else.
 INTERNAL_BASE_URL = "https://observa.internal/"
 PDF_TEMPLATE = "reports/statement_pdf.html"
-CHILD_TIMEOUT_SECONDS = int(os.environ.get("STATEMENT_RENDER_TIMEOUT", "300"))
 _MIME_TYPES = {
     ".css": "text/css",
     ".ttf": "font/ttf",
@@ -187,7 +186,7 @@ def render_to_file(payload: dict) -> dict:
         if _server is None or not _server.usable():
             _server = _RenderServer()
         try:
-            result = _server.run(payload, CHILD_TIMEOUT_SECONDS)
+            result = _server.run(payload, settings.STATEMENT_RENDER_TIMEOUT)
         except RenderError:
             _server.stop()
             _server = None
@@ -204,7 +203,7 @@ def warm_up(*, wait: bool = False) -> None:
         if _server is None or not _server.usable():
             _server = _RenderServer()
         if wait:
-            _server.run({"ping": True}, CHILD_TIMEOUT_SECONDS)
+            _server.run({"ping": True}, settings.STATEMENT_RENDER_TIMEOUT)
 
 
 class _RenderServer:

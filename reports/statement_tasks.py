@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 
 from celery import shared_task
 from celery.signals import worker_process_init
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,7 +46,7 @@ def enqueue_render(render: StatementRender) -> None:
 
 # A queued render whose message may be gone (Redis flushed or restarted without persistence) is sent
 # again after this long. Sending it twice is harmless: the claim lets exactly one delivery render it.
-RENDER_REQUEUE_SECONDS = int(os.environ.get("STATEMENT_RENDER_REQUEUE_SECONDS", "300"))
+RENDER_REQUEUE_SECONDS = settings.STATEMENT_RENDER_REQUEUE_SECONDS
 
 
 @shared_task(acks_late=True)

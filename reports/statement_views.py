@@ -220,7 +220,7 @@ def statement_approve(request, code: str):
 def _statement_approve(request, code: str):
     access = get_statement_access(request.user, code, approve=True)
     version = get_version_for(access)
-    verify_url = request.build_absolute_uri(reverse("reports:verify_version", kwargs={"uuid": version.uuid}))
+    verify_url = services.public_verify_url(version, request)
     render_row = _run(
         request,
         services.statement_approve,

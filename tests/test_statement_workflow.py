@@ -57,6 +57,17 @@ def test_head_of_mission_approves_after_reauthenticating(
     ).exists()
 
 
+def test_the_pdf_links_to_the_public_address_not_the_host_the_approval_came_in_on(
+    client, settings, mission, submitted, head_of_mission, django_capture_on_commit_callbacks
+):
+    settings.OBSERVA_PUBLIC_URL = "https://observe.example.org"
+    _approve_through_the_view(client, mission, head_of_mission, django_capture_on_commit_callbacks)
+    submitted.refresh_from_db()
+    assert submitted.verify_url == f"https://observe.example.org/verify/{submitted.uuid}/"
+    page = client.get(reverse("reports:statement", args=[mission.code])).content.decode()
+    assert submitted.verify_url in page
+
+
 def test_approval_without_recent_reauthentication_goes_to_the_password_page(
     client, mission, submitted, head_of_mission
 ):

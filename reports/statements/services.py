@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,8 +25,21 @@ logger = logging.getLogger(__name__)
 
 EDITOR_ROLES = frozenset({Role.SECRETARIAT, Role.HEAD_OF_MISSION})
 MAX_SECTION_CHARS = 20_000
-RENDER_STALE_SECONDS = int(os.environ.get("STATEMENT_RENDER_STALE_SECONDS", "600"))
+RENDER_STALE_SECONDS = settings.STATEMENT_RENDER_STALE_SECONDS
 RENDER_MAX_ATTEMPTS = 3
+
+
+def public_verify_url(version: StatementVersion, request=None) -> str:
+    """The verification address printed on the signed PDF and in its QR code.
+
+    It is read off paper for years, so it comes from OBSERVA_PUBLIC_URL, never from
+    whatever host a request happened to use; only a laptop without the setting
+    falls back to the request's own address.
+    """
+    path = reverse("reports:verify_version", kwargs={"uuid": version.uuid})
+    if settings.OBSERVA_PUBLIC_URL:
+        return settings.OBSERVA_PUBLIC_URL + path
+    return request.build_absolute_uri(path) if request is not None else path
 
 
 class StatementError(Exception):
