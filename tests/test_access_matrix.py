@@ -345,7 +345,18 @@ def _check(name: str, entry: Entry, world: World, other: World, clients) -> list
             secrets = [] if entry.public else leaked(body, role, world, other)
             if secrets:
                 problems.append(f"{where}: leaks {secrets}")
+            if role == "outsider" and "code" in kwargs and role not in allowed:
+                problems += _same_as_no_mission(name, entry, world, clients[role], method, (status, body))
     return problems
+
+
+def _same_as_no_mission(name, entry, world, client, method, seen) -> list[str]:
+    """An outsider cannot tell our mission from one that does not exist: same status, same page."""
+    url = reverse(name, kwargs={**entry.kwargs(world), "code": "no-such-mission"})
+    status, _location, body = _send(client, method, url, entry, world)
+    if (status, body.replace("no-such-mission", world.code)) != seen:
+        return [f"{method} {url}: an outsider tells our mission from no mission ({seen[0]} / {status})"]
+    return []
 
 
 def _foreign_kwargs(entry: Entry, world: World, other: World) -> dict | None:
