@@ -187,3 +187,30 @@ def test_with_the_token_the_rightful_writes_get_through(worlds):
 def test_no_view_is_csrf_exempt():
     exempt = [r.key for r in all_routes() if getattr(r.pattern.callback, "csrf_exempt", False)]
     assert exempt == []
+
+
+@pytest.mark.django_db
+def test_a_get_changes_nothing(worlds):
+    """A link or an <img> on another site can make a browser GET anything: no GET may write."""
+    alpha, clients, _secret = worlds
+    before = fingerprint()
+    problems = []
+    for key, _route, path, role, entry in _requests(alpha):
+        if entry.may and "GET" not in entry.may:
+            continue  # a matrix URL that takes no GET; the others (allauth, admin) are all tried
+        changed = {}
+
+        def compare(changed=changed):
+            changed.update({k: v for k, v in fingerprint().items() if v != before[k]})
+
+        status, _location, _body = send(
+            clients[role],
+            "GET",
+            path,
+            query=entry.query(alpha) if entry.query else None,
+            session=entry.session(alpha) if entry.session else None,
+            check=compare,
+        )
+        if changed:
+            problems.append(f"GET {path} ({key}) as {role}: {status}, changed {sorted(changed)}")
+    assert not problems, "\n".join(problems)
