@@ -777,3 +777,21 @@ def test_xlsx_files_survive_control_characters(client, world, settings, tmp_path
     response = _as(client, world).get(_url("polling:checklist_export_xlsx", world, "draft"))
     assert response.status_code == 200
     openpyxl.load_workbook(io.BytesIO(response.content))
+
+
+def test_mission_bundle_with_hostile_text_imports_whole_and_nul_is_refused(world, hostile):
+    from reports.bundle import BundleInvalid, mission_import
+    from reports.bundle.exporting import bundle_dumps, mission_export
+
+    bundle = json.loads(bundle_dumps(mission_export(Mission.objects.get(pk=_m(world).pk))))
+    bundle["mission"]["code"] = "hostile-copy"
+    bundle["visits"], bundle["incidents"] = [], []  # their UUIDs are taken by the original mission
+    copy = mission_import(bundle)
+    assert (copy.name, copy.organization) == (mark("mis_name"), mark("mis_organization"))
+    assert copy.stations.get(code="H-1").address == mark("st_addr")
+    bundle["mission"]["code"] = "hostile-nul"
+    bundle["mission"]["name"] = HOSTILE["nul"]
+    with pytest.raises(BundleInvalid) as refused:
+        mission_import(bundle)
+    assert any("NUL" in message for _path, message in refused.value.errors), refused.value.errors
+    assert not Mission.objects.filter(code="hostile-nul").exists()

@@ -143,6 +143,13 @@ def bundle_check(data) -> Plan:
             % {"value": data["format"], "format": FORMAT},
         )
 
+    holding_nul = list(_paths_holding_nul(data))
+    if (
+        holding_nul
+    ):  # PostgreSQL text cannot store it, and the checks below query the database with the values
+        message = _("Remove the NUL character (\\u0000): text cannot hold it.")
+        raise BundleInvalid([(json_path(path), message) for path in holding_nul[:100]])
+
     reader = _Reader(check)
     mission = reader.mission(data["mission"]) if "mission" in data else {}
     teams = reader.teams(check.items(data, "teams"))
@@ -157,6 +164,20 @@ def bundle_check(data) -> Plan:
     if check.errors:
         raise BundleInvalid([(json_path(path), message) for path, message in check.errors])
     return Plan(mission, members, teams, stations, checklists, meetings, visits, incidents)
+
+
+def _paths_holding_nul(value, path: Path = ()):
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                yield path + (str(key),)
+            yield from _paths_holding_nul(item, path + (str(key),))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths_holding_nul(item, path + (index,))
 
 
 class _Reader:
