@@ -4,7 +4,8 @@ The URLs come from the URLconf, so a new endpoint is covered the day it is added
 PUT, PATCH and DELETE from a logged-in user who may use it (the access matrix's rightful user, with the
 matrix's valid form or JSON; the secretariat elsewhere), holding a CSRF cookie as a browser would but
 sending no token, as a forged cross-site request does. Each must be refused with 403 and change nothing
-in the tables below. The same request with the token gets through (the 403 was CSRF's, not the view's).
+in the tables below. The same request with the token gets through (the 403 was CSRF's, not the view's),
+but not when it comes from another site's page (Origin). And no GET writes anything.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def _requests(world: World) -> list[tuple[str, Route, str, str, Entry]]:
     return found
 
 
-def _send(client, method, path, entry: Entry, world: World, *, token: str = "", check=None):
+def _send(client, method, path, entry: Entry, world: World, *, token: str = "", origin: str = "", check=None):
+    headers = ({"X-CSRFToken": token} if token else {}) | ({"Origin": origin} if origin else {})
     return send(
         client,
         method,
@@ -133,7 +135,7 @@ def _send(client, method, path, entry: Entry, world: World, *, token: str = "", 
         data=entry.data(world) if entry.data else {},
         session=entry.session(world) if entry.session else {},
         json_body=entry.json,
-        headers={"X-CSRFToken": token} if token else None,
+        headers=headers or None,
         check=check,
     )
 
@@ -181,6 +183,23 @@ def test_with_the_token_the_rightful_writes_get_through(worlds):
             if status == 403 or status >= 500:
                 problems.append(f"{method} {path} ({key}) as {role} with the token: {status} {body[:200]}")
     assert count >= 35
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_a_token_sent_from_another_site_is_refused(worlds):
+    """Even with the token (leaked, say), a write whose Origin is another site is refused."""
+    alpha, clients, secret = worlds
+    problems = []
+    for key, _route, path, role, entry in _requests(alpha):
+        for method, allowed in entry.may.items():
+            if method == "GET" or role not in allowed:
+                continue
+            status, _location, _body = _send(
+                clients[role], method, path, entry, alpha, token=secret, origin="https://observa.example.net"
+            )
+            if status != 403:
+                problems.append(f"{method} {path} ({key}) from another site: {status}, not 403")
     assert not problems, "\n".join(problems)
 
 
