@@ -34,8 +34,9 @@ def build_pages(mission, team, secretariat, head_of_mission, observer) -> list[P
     from polling import visits
 
     version = make_checklist(mission)
-    station = make_station(mission, "0001", area="Baku > Nasimi")
-    team.stations.add(station)
+    station = make_station(mission, "0001", area="Baku > Nasimi", latitude="40.39", longitude="49.86")
+    other = make_station(mission, "0002", area="Baku > Nasimi", latitude="40.41", longitude="49.84")
+    team.stations.add(station, other)  # with coordinates: the dashboard draws its map
     visit, _ = visits.visit_submit(mission=mission, member=observer, payload=payload(version, station))
     make_incident(visit)
     meeting = make_meeting(mission)

@@ -10,7 +10,8 @@ def filing_url(live_server, mission, checklist="opening"):
 def open_filing_page(page, live_server, mission):
     page.goto(filing_url(live_server, mission))
     # The service worker has kept the pages: from now on they open without a network.
-    page.wait_for_function("window.ObservaOutbox && window.ObservaOutbox.offlineReady")
+    # A function, not an expression: Playwright would eval() an expression, which the CSP refuses.
+    page.wait_for_function("() => window.ObservaOutbox && window.ObservaOutbox.offlineReady")
 
 
 def choose(page, code, value):
