@@ -76,20 +76,26 @@ def diff(before: dict, after: dict) -> dict:
     }
 
 
-# 1. Take the lock that serialises appends, then, as a statement of its own (so that its snapshot sees what
-#    the previous holder committed while this transaction waited), read the head of the chain. Both go
-#    in one round trip: without parameters, psycopg sends them as one simple query.
-# 2. Insert the entry linked to that head. The lock is held until the transaction ends: call
-#    audit_record as the last statement before the commit, so that it is held for two round trips only.
-_LOCK_AND_HEAD_SQL = (
-    f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK}); "
-    "SELECT entry_hash FROM missions_auditentry ORDER BY id DESC LIMIT 1"
-)
-_INSERT_SQL = (
-    "INSERT INTO missions_auditentry (created_at, mission_id, mission_code, actor_id, actor_email, action, "
-    "target_type, target_id, target_repr, changes, ip_address, user_agent, prev_hash, entry_hash) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s, %s, %s) RETURNING id"
-)
+# Appending on PostgreSQL, in one round trip (psycopg binds the parameters on the client, so the two
+# statements go as one message), with nothing computed on the client while the lock is held:
+# 1. take the lock that serialises appends (held until the transaction ends);
+# 2. in a statement of its own, whose snapshot therefore sees what the previous holder committed while
+#    this transaction waited, read the head of the chain and insert the entry linked to it, its hash
+#    computed by PostgreSQL: sha256 of the UTF-8 bytes of prev_hash + the canonical JSON, as _chained.
+# Call audit_record as the last statement before the commit: the lock is then held for one round trip
+# and the commit.
+_APPEND_SQL = f"""
+    SELECT pg_advisory_xact_lock({_CHAIN_LOCK});
+    WITH head AS (
+        SELECT coalesce((SELECT entry_hash FROM missions_auditentry ORDER BY id DESC LIMIT 1), %s) AS hash
+    )
+    INSERT INTO missions_auditentry (created_at, mission_id, mission_code, actor_id, actor_email, action,
+        target_type, target_id, target_repr, changes, ip_address, user_agent, prev_hash, entry_hash)
+    SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s,
+        head.hash, encode(sha256(convert_to(head.hash || %s, 'UTF8')), 'hex')
+    FROM head
+    RETURNING id, prev_hash, entry_hash
+"""
 
 
 def _new_entry(*, action, actor, mission, mission_code, target, changes, request) -> AuditEntry:
@@ -115,14 +121,10 @@ def _new_entry(*, action, actor, mission, mission_code, target, changes, request
 def _append_postgresql(entry: AuditEntry, canonical: str) -> None:
     changes = json.dumps(entry.changes, ensure_ascii=False)
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_AND_HEAD_SQL)
-        cursor.nextset()
-        row = cursor.fetchone()
-        entry.prev_hash = row[0] if row else GENESIS
-        entry.entry_hash = _chained(entry.prev_hash, canonical)
         cursor.execute(
-            _INSERT_SQL,
+            _APPEND_SQL,
             [
+                GENESIS,
                 entry.created_at,
                 entry.mission_id,
                 entry.mission_code,
@@ -135,11 +137,11 @@ def _append_postgresql(entry: AuditEntry, canonical: str) -> None:
                 changes,
                 entry.ip_address,
                 entry.user_agent,
-                entry.prev_hash,
-                entry.entry_hash,
+                canonical,
             ],
         )
-        entry.pk = cursor.fetchone()[0]
+        cursor.nextset()
+        entry.pk, entry.prev_hash, entry.entry_hash = cursor.fetchone()
     entry._state.adding = False
     entry._state.db = connection.alias
 

@@ -115,7 +115,7 @@ def test_concurrent_appends_keep_one_chain(mission, secretariat):
                         action="mission.update",
                         actor=secretariat.user,
                         mission=mission,
-                        changes={"n": [n, i]},
+                        changes={"n": [n, i], "city": ["Bakı", "Алматы"]},
                     )
         finally:
             connections.close_all()

@@ -261,8 +261,8 @@ def _app_queries(queries) -> list[str]:
 
 def test_queries_per_submission_do_not_grow_with_the_answers(client, mission, observer, station):
     """The member, then the checklist version and station in one query, then one statement for the visit,
-    all its answers and its first revision, however many answers there are; then the audit entry: the
-    chain's lock with its head, and the INSERT. The version's questions are read once, not per submission."""
+    all its answers and its first revision, however many answers there are; then the audit entry. The
+    version's questions are read once, not per submission."""
     client_for(client, observer)
 
     def queries_for(count):
@@ -284,8 +284,7 @@ def test_queries_per_submission_do_not_grow_with_the_answers(client, mission, ob
             "missions_member",
             "polling_checklist",  # with its version, whether it has visits, and the station: one query
             "polling_visit + polling_answer + polling_visitrevision",
-            "missions_auditentry",  # the chain's lock and its head
-            "missions_auditentry",
+            "missions_auditentry",  # the chain's lock, its head and the entry: one message
         ]
     )
     assert Answer.objects.filter(question__version__checklist__code="c40").count() == 2 * 47
@@ -296,8 +295,8 @@ def test_queries_per_submission_do_not_grow_with_the_answers(client, mission, ob
 def test_submission_stays_within_a_small_number_of_queries(
     client, mission, observer, version, station, django_assert_max_num_queries
 ):
-    """All of it, framework included: the user (the session comes from Redis and is not written), then the
-    five statements of the filing and, in a test, its savepoint pair."""
+    """All of it, framework included: the user (the session comes from Redis and is not written), the
+    second-factor check, then the four statements of the filing and, in a test, its savepoint pair."""
     client_for(client, observer)
     post(client, mission, payload(version, station))  # the version now has a visit: its questions are cached
     with django_assert_max_num_queries(8):
