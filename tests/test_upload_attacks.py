@@ -108,7 +108,7 @@ def _post_file(client, url: str, field: str, name: str, content: bytes, **data):
 
 STATION_CASES = [
     ("png named xlsx", "stations.xlsx", PNG, "not a real .xlsx"),
-    ("html named csv", "stations.csv", HTML.replace(b"<", b"\x00<"), "not a CSV text file"),
+    ("html with nul named csv", "stations.csv", HTML.replace(b"<", b"\x00<"), "not a CSV text file"),
     ("zip bomb", "stations.xlsx", None, "unreasonable size"),
     ("text named xlsx", "stations.xlsx", CSV, "not a real .xlsx"),
     ("no suffix", "stations", CSV, ".csv or .xlsx"),
