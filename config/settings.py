@@ -149,6 +149,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_ADAPTER = "missions.adapters.MissionMFAAdapter"
 MFA_TOTP_ISSUER = "Observa"
+MFA_FORMS = {"activate_totp": "missions.accounts.ActivateTOTPOnceForm"}
 # allauth refuses an authenticator to an address not verified (against someone signing up with another's
 # address); nobody signs up here, and a head of mission made in the admin must not be stuck.
 MFA_ALLOW_UNVERIFIED_EMAIL = True

@@ -8,7 +8,10 @@ them to set one up (a security key does too). Other members may add one from the
 
 from collections.abc import Callable
 
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.forms import ActivateTOTPForm
+from allauth.mfa.totp.internal.auth import TOTP
 from allauth.usersessions.adapter import get_adapter as get_sessions_adapter
 from allauth.usersessions.models import UserSession
 from django.conf import settings
@@ -87,6 +90,21 @@ class SecondFactorRequiredMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class ActivateTOTPOnceForm(ActivateTOTPForm):
+    """allauth checks the code typed at set-up without remembering it, so the same code would log in
+    again within its 30 seconds; remember it in the shared cache, as every later code is."""
+
+    def clean_code(self) -> str:
+        code = super().clean_code()
+        adapter = get_mfa_adapter()
+        pending = Authenticator(
+            user=self.user, type=Authenticator.Type.TOTP, data={"secret": adapter.encrypt(self.secret)}
+        )
+        if not TOTP(pending).validate_code(code):
+            raise adapter.validation_error("incorrect_code")
+        return code
 
 
 def user_sessions_end(*, user, keep_session_key: str | None = None) -> int:

@@ -34,6 +34,13 @@ def _code(secret: str, *, steps_ago: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 - steps_ago))
 
 
+def _code_after(secret: str, window: int) -> str:
+    """The code of the first 30-second window after `window` (a code is accepted once only)."""
+    while int(time.time()) // 30 <= window:
+        time.sleep(0.5)
+    return _code(secret)
+
+
 def _login(client, email: str, password: str = PASSWORD):
     return client.post(reverse("account_login"), {"login": email, "password": password})
 
@@ -136,6 +143,7 @@ def test_after_activating_the_app_the_head_of_mission_gets_through_and_login_ask
 
     with django_capture_on_commit_callbacks(execute=True):  # allauth reports the new app on commit
         secret = _activate_totp(client)
+    activated_in = int(time.time()) // 30
     assert Authenticator.objects.filter(user=hom.user, type=Authenticator.Type.TOTP).exists()
     # allauth made recovery codes at the same time; the page shows them.
     response = client.get(reverse("mfa_view_recovery_codes"))
@@ -155,8 +163,7 @@ def test_after_activating_the_app_the_head_of_mission_gets_through_and_login_ask
     )
     assert response.status_code == 200 and "_auth_user_id" not in client.session
     assert AuditEntry.objects.filter(action="auth.mfa_failed", actor=hom.user).exists()
-    # A code from the previous 30 seconds may have been spent on activation; the current one was not.
-    response = client.post(reverse("mfa_authenticate"), {"code": _code(secret)})
+    response = client.post(reverse("mfa_authenticate"), {"code": _code_after(secret, activated_in)})
     assert response.status_code == 302
     assert client.get(mission.get_absolute_url()).status_code == 200
 
@@ -164,11 +171,7 @@ def test_after_activating_the_app_the_head_of_mission_gets_through_and_login_ask
 def test_a_code_used_once_is_refused_the_second_time(client, mission, hom):
     _login(client, hom.user.email)
     secret = _activate_totp(client)
-    # Wait for a code the activation did not see, so the first login below is its first use.
-    first_window = int(time.time()) // 30
-    while int(time.time()) // 30 == first_window:
-        time.sleep(0.5)
-    code = _code(secret)
+    code = _code_after(secret, int(time.time()) // 30)
 
     client.post(reverse("account_logout"))
     _login(client, hom.user.email)
@@ -237,3 +240,19 @@ def test_an_address_never_verified_does_not_keep_a_head_of_mission_from_the_set_
     _login(client, hom.user.email)
     _activate_totp(client)
     assert Authenticator.objects.filter(user=hom.user, type=Authenticator.Type.TOTP).exists()
+
+
+def test_the_code_typed_at_set_up_does_not_log_in_again(client, hom):
+    while time.time() % 30 > 15:  # leave the code at least 15 seconds to live
+        time.sleep(0.5)
+    _login(client, hom.user.email)
+    response = client.get(ACTIVATE)
+    secret = client.session[SECRET_SESSION_KEY]
+    code = _code(secret)
+    assert client.post(ACTIVATE, {"code": code}).status_code == 302
+    client.post(reverse("account_logout"))
+
+    _login(client, hom.user.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 200 and "Incorrect code" in response.content.decode()
+    assert "_auth_user_id" not in client.session
