@@ -12,9 +12,10 @@ RUN pip install "." && useradd --create-home --uid 1000 observa
 COPY . .
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime \
     DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
- && mkdir -p /data/media && chown -R observa /data
+ && mkdir -p /data/media /data/private && chown -R observa /data
 
 USER observa
-ENV MEDIA_ROOT=/data/media
+ENV MEDIA_ROOT=/data/media PRIVATE_MEDIA_ROOT=/data/private
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+# Workers, threads and the JSON access log: config/gunicorn.py (GUNICORN_WORKERS, GUNICORN_THREADS).
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]
