@@ -159,6 +159,9 @@ MFA_REQUIRED_FOR_SETUP_ROLES = True
 # Wrong passwords (and wrong second-factor codes) for one address: 5 in 5 minutes, then wait;
 # 15 in an hour, then refused for the hour, unless the password is reset. 10 a minute from one address.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key,15/h/key"}
+# Behind the HTTPS proxy, REMOTE_ADDR is the proxy's: the per-address login limits and the sessions page
+# take the client's address from X-Forwarded-For, as added by this many proxies (0: no proxy).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 USERSESSIONS_ADAPTER = "missions.adapters.AuditedUserSessionsAdapter"
 # Sessions are recorded at login; their "last seen" is refreshed by missions.middleware, not on every request.
 USERSESSIONS_TRACK_ACTIVITY = False

@@ -797,11 +797,6 @@ def test_mission_bundle_with_hostile_text_imports_whole_and_nul_is_refused(world
     assert not Mission.objects.filter(code="hostile-nul").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="drafted prose embeds names as plain text: a U+202E in one meeting counterpart reverses the "
-    "sentence after it in the PDF; drafting should isolate names holding direction controls (FSI…PDI)",
-)
 def test_a_direction_override_in_a_name_does_not_reverse_the_statement_after_it(world, hostile, tmp_path):
     from reports.pdf import render_statement_pdf
 
@@ -810,4 +805,5 @@ def test_a_direction_override_in_a_name_does_not_reverse_the_statement_after_it(
     path = tmp_path / "statement.pdf"
     path.write_bytes(render_statement_pdf(version))
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    assert "trapretnuoC" not in "".join(text.split())  # "Counterpart", the next meeting's name, backwards
+    # A U+202E ends the counterpart's name: "Counterpart", the next meeting's name, must not come out backwards.
+    assert "trapretnuoC" not in "".join(text.split())

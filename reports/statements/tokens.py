@@ -15,6 +15,8 @@ from reports.statements.language import number_in_digits, number_in_words
 
 TOKEN_RE = re.compile(r"\[\[\s*([A-Za-z0-9_.:/-]{1,120})\s*(?:\|\s*(words|digits)\s*)?\]\]")
 PARAGRAPH_RE = re.compile(r"\n\s*\n")
+# Explicit direction embeddings, overrides and isolates: in a name they would reorder the sentence around it.
+DIRECTION_CONTROLS_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ def token(name: str, modifier: str = "") -> str:
 
 
 def neutralise(text: str) -> str:
-    """Make text from elsewhere (question wording, names) unable to smuggle in tokens."""
+    """Make text from elsewhere (question wording, names) unable to smuggle in tokens or reorder the sentence."""
+    text = DIRECTION_CONTROLS_RE.sub("", text)
     return text.replace("[[", "[\u200b[").replace("]]", "]\u200b]")
 
 
