@@ -124,3 +124,17 @@ def test_the_admin_login_form_is_allauths_and_cannot_be_used_to_guess(db):
     observer = make_user(_email())
     client.force_login(observer)
     assert client.get(reverse("admin:login")).status_code == 403
+
+
+def test_behind_the_proxy_each_client_address_has_its_own_count(db, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = _client()  # every request arrives from the proxy's address
+    for n in range(10):  # ten different people each mistype once: 10 a minute from one address is the limit
+        _try(proxy, _email(), HTTP_X_FORWARDED_FOR=f"198.51.100.{n + 1}")
+    user = make_user(_email())
+    response = _try(proxy, user.email, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.200")
+    assert response.status_code == 302, "one client's mistakes locked out everyone behind the proxy"
+    proxy = _client()
+    for _ in range(10):
+        response = _try(proxy, _email(), HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert REFUSED in response.content.decode(), "the per-address limit no longer applies"
