@@ -1,7 +1,6 @@
 """Settings for bench/submit_visits.py: the app's own settings, without debug, plus the bench's URLconf
 (the baseline view) and a middleware that reports the SQL queries of each request in a header."""
 
-
 from config.settings import *  # noqa: F403
 
 DEBUG = False

@@ -1,13 +1,15 @@
 """The bench's URLconf: the app's URLs plus the baseline view, which exists only here."""
 
 import json
-import os
+import threading
 
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
 
 from config.urls import urlpatterns as app_urlpatterns
+from missions.audit import audit_record
+from polling.visits import filing, incidents
 
 BASELINE_TABLE = "bench_baseline_visit"
 
@@ -25,7 +27,8 @@ def baseline(request):
 
 
 class QueryCountMiddleware:
-    """Adds X-Queries: the number of SQL statements the request ran, session and authentication included."""
+    """Adds X-Queries: the number of SQL statements the request ran, session and authentication included.
+    (And notes whether the request asks to skip the audit trail.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -38,20 +41,25 @@ class QueryCountMiddleware:
             count += 1
             return execute(sql, params, many, context)
 
+        _request.no_audit = request.headers.get("X-Bench-No-Audit") == "1"
         with connection.execute_wrapper(counter):
             response = self.get_response(request)
         response["X-Queries"] = str(count)
         return response
 
 
-if os.environ.get("BENCH_NO_AUDIT") == "1":
-    # --no-audit: the filing services skip their audit entries, to measure what the trail costs.
-    from polling.visits import filing, incidents
+_request = threading.local()
 
-    def _no_audit(**kwargs):
+
+def _audit_unless_told(**kwargs):
+    """The filing services' audit_record, skipped for requests that carry X-Bench-No-Audit: the bench
+    measures what the trail costs in the same run."""
+    if getattr(_request, "no_audit", False):
         return None
+    return audit_record(**kwargs)
 
-    filing.audit_record = incidents.audit_record = _no_audit
+
+filing.audit_record = incidents.audit_record = _audit_unless_told
 
 
 urlpatterns = [path("bench/baseline/", baseline), *app_urlpatterns]

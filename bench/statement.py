@@ -5,7 +5,8 @@
 Builds (or reuses) the mission `bench-statement` (40 cities, 2,000 stations, 50 teams, a
 12-question checklist, N visits with every question answered), then times, in one run:
 
-1. the draft: figures from the selectors + default sections, saved (target < 1 s);
+1. the draft: figures from the selectors + default sections, saved (target < 1 s), and the
+   drafting snapshot without the visits behind each figure against one with them;
 2. a bare WeasyPrint render of the statement's HTML (with the annex), in this process;
 3. the whole render as the worker does it: child process, signature, atomic write,
    row update (target: within 1.5x the bare render and under 10 s);
@@ -221,6 +222,21 @@ def main() -> None:
     print(
         f"draft (figures from the selectors + sections, saved): best {min(timings):.3f} s, "
         f"runs {', '.join(f'{x:.3f}' for x in timings)}"
+    )
+
+    # The drafting snapshot with and without the visits behind each figure, interleaved, best of five:
+    # drafting (start, save, preview, submit) skips them; the figure pages and approval keep them.
+    from reports.statements import figures
+
+    with_sets, without_sets = [], []
+    for _ in range(5):
+        for visit_sets, runs in ((True, with_sets), (False, without_sets)):
+            t = time.perf_counter()
+            figures.collect(mission, annex=False, visit_sets=visit_sets)
+            runs.append(time.perf_counter() - t)
+    print(
+        f"drafting snapshot: {min(without_sets):.3f} s without the visit sets, baseline with them "
+        f"{min(with_sets):.3f} s (best of five each)"
     )
 
     services.statement_submit(version=version, user=head.user)

@@ -1,6 +1,6 @@
 """How fast can observers file visits? A load test of POST /m/<mission>/api/visits/ under gunicorn on PostgreSQL.
 
-    .venv/bin/python bench/submit_visits.py [--clients 64] [--duration 15] [--workers 4] [--threads 2] [--no-audit]
+    .venv/bin/python bench/submit_visits.py [--clients 64] [--duration 15] [--rounds 3] [--workers 4] [--threads 2]
 
 1. Creates a throwaway PostgreSQL database (DATABASE_SERVER, default postgres://postgres@127.0.0.1:5432),
    migrates it, and builds a mission with a 40-question checklist, 1,000 polling stations and one observer
@@ -10,9 +10,11 @@
 2. Starts gunicorn on a free loopback port with bench/_bench_settings.py: the app's settings and URLs plus
    a baseline view (a bare Django view that inserts the same JSON body as one row) and a header that
    reports each request's SQL queries.
-3. Drives each endpoint with N keep-alive connections for a fixed time, baseline first, measuring
-   requests per second and latency; then a burst: 3,000 visits, 10% of them sent twice (half of those
-   at the same moment on another connection), which must finish without error or duplicate.
+3. Drives each endpoint with N keep-alive connections for a fixed time, measuring requests per second
+   and latency: the anonymous and logged-in baselines, the filing, and the filing without its audit entry
+   (a header the bench's URLconf honours) take turns; then the filing paced at half the rate it reached;
+   then a burst: 3,000 visits, 10% of them sent twice (half of those at the same moment on another
+   connection), which must finish without error or duplicate.
 4. Counts visits, answers, revisions and audit entries in SQL, verifies the audit chain, prints the figures,
    stops gunicorn, drops the database and the run's Redis keys.
 """
@@ -251,9 +253,10 @@ class Sample:
 class Connection:
     """One keep-alive connection, logged in as one observer (a request may name another)."""
 
-    def __init__(self, port: int, identity: dict):
+    def __init__(self, port: int, identity: dict, extra_headers: str = ""):
         self.port = port
         self.identity = identity
+        self.extra_headers = extra_headers
         self.reader = self.writer = None
 
     async def post(self, path: str, body: bytes, identity: dict | None = None) -> Sample:
@@ -265,7 +268,8 @@ class Connection:
             cookie += f"; sessionid={identity['session']}"
         head = (
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\nX-CSRFToken: {identity['csrf']}\r\n\r\n"
+            f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\nX-CSRFToken: {identity['csrf']}\r\n"
+            f"{self.extra_headers}\r\n"
         ).encode()
         started = time.perf_counter()
         self.writer.write(head + body)
@@ -317,9 +321,16 @@ class Phase:
         return [s for s in self.samples if s.status not in (200, 201)]
 
 
-async def steady(name: str, path: str, connections: list[Connection], duration: float, seed: int) -> Phase:
-    """Every connection sends new visits back to back for `duration` seconds."""
-    phase = Phase(name)
+async def steady(
+    name: str,
+    path: str,
+    connections: list[Connection],
+    duration: float,
+    seed: int,
+    phase: Phase | None = None,
+) -> Phase:
+    """Every connection sends new visits back to back for `duration` seconds (adding to `phase`)."""
+    phase = phase or Phase(name)
     deadline = time.perf_counter() + duration
 
     async def client(index: int, connection: Connection):
@@ -333,7 +344,7 @@ async def steady(name: str, path: str, connections: list[Connection], duration: 
 
     started = time.perf_counter()
     await asyncio.gather(*(client(i, c) for i, c in enumerate(connections)))
-    phase.elapsed = time.perf_counter() - started
+    phase.elapsed += time.perf_counter() - started
     return phase
 
 
@@ -404,9 +415,12 @@ async def burst(
     return phase
 
 
-async def drive(port: int, identities: list[dict], duration: float, burst_size: int) -> dict[str, Phase]:
+async def drive(
+    port: int, identities: list[dict], duration: float, burst_size: int, rounds: int
+) -> dict[str, Phase]:
     connections = [Connection(port, identity) for identity in identities]
     anonymous = [Connection(port, {"csrf": identity["csrf"]}) for identity in identities]
+    unaudited = [Connection(port, identity, "X-Bench-No-Audit: 1\r\n") for identity in identities]
     visits_path = f"/m/{MISSION}/api/visits/"
     baseline_path = "/bench/baseline/"
     phases = {}
@@ -414,13 +428,22 @@ async def drive(port: int, identities: list[dict], duration: float, burst_size: 
     await steady("warm-up", baseline_path, anonymous, 2, seed=1)
     await steady("warm-up", baseline_path, connections, 2, seed=1)
     phases["warm-up"] = await steady("warm-up", visits_path, connections, 3, seed=2)
-    phases["bare"] = await steady("bare", baseline_path, anonymous, duration, seed=3)
-    phases["baseline"] = await steady("baseline", baseline_path, connections, duration, seed=3)
-    phases["visits"] = await steady("visits", visits_path, connections, duration, seed=4)
+    # The baselines and the filing take turns, `rounds` times: the machine's other load changes over a
+    # run, and would otherwise favour whichever phase ran in a quiet moment.
+    for name in ("bare", "baseline", "visits", "unaudited"):
+        phases[name] = Phase(name)
+    for turn in range(rounds):
+        part = duration / rounds
+        await steady("bare", baseline_path, anonymous, part, seed=3 + 10 * turn, phase=phases["bare"])
+        await steady(
+            "baseline", baseline_path, connections, part, seed=3 + 10 * turn, phase=phases["baseline"]
+        )
+        await steady("visits", visits_path, connections, part, seed=4 + 10 * turn, phase=phases["visits"])
+        await steady("unaudited", visits_path, unaudited, part, seed=7 + 10 * turn, phase=phases["unaudited"])
     rate = max(1.0, phases["visits"].rate / 2)
     phases["paced"] = await paced("paced", visits_path, connections, rate, duration, seed=6)
     phases["burst"] = await burst(visits_path, connections, burst_size, 0.10, seed=5)
-    for connection in connections + anonymous:
+    for connection in connections + anonymous + unaudited:
         await connection.close()
     return phases
 
@@ -475,16 +498,19 @@ def sql_counts(url: str) -> dict:
 
 def report(phases: dict[str, Phase], counts: dict, args) -> bool:
     bare, base, real, calm, blast = (phases[k] for k in ("bare", "baseline", "visits", "paced", "burst"))
+    unaudited = phases["unaudited"]
     print(
-        f"\nVisit filing bench: {args.clients} keep-alive clients, {args.duration:.0f} s per phase, gunicorn gthread "
+        f"\nVisit filing bench: {args.clients} keep-alive clients, {args.duration:.0f} s per phase in {args.rounds} "
+        f"turns, gunicorn gthread "
         f"{args.workers} workers x {args.threads} threads, PostgreSQL {counts['postgres']}, {os.cpu_count()} CPUs"
-        + (" (--no-audit: filing without its audit entries)" if args.no_audit else "")
+        + f"; load average at the end {os.getloadavg()[0]:.1f}"
     )
     print(f"{'':58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}{'errors':>8}")
     rows = (
         ("bare view, one INSERT, anonymous", bare),
         ("bare view, one INSERT, logged in (same middleware)", base),
         ("POST api/visits/, 40 answers, 64 clients flat out", real),
+        ("  the same without the audit entry (X-Bench-No-Audit)", unaudited),
         (f"POST api/visits/, paced at {calm.rate:.0f}/s (half of the above)", calm),
     )
     for label, phase in rows:
@@ -497,6 +523,11 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
         f"logged in (target >= 40%). Flat out, latency is the queue: {args.clients} clients / {real.rate:.0f} per s "
         f"= {args.clients / real.rate * 1000:.0f} ms on average (Little's law); at half that load p99 is "
         f"{calm.percentile(99):.0f} ms (target < 200 ms)."
+    )
+    print(
+        f"the audit trail costs {1 - real.rate / unaudited.rate:.0%} of the filing rate "
+        f"({unaudited.rate:.0f} -> {real.rate:.0f} visits/s) and {real.percentile(50) - unaudited.percentile(50):+.0f} ms "
+        f"at p50 flat out"
     )
     kinds = {
         kind: sum(1 for s in blast.samples if s.kind == kind) for kind in {s.kind for s in blast.samples}
@@ -524,11 +555,12 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
         f"{counts['baseline_rows']} baseline rows; {counts['audit_entries']} visit.create audit entries, "
         f"chain verified: {counts['audit_problems']} problems"
     )
-    audited = counts["audit_problems"] == 0 and counts["audit_entries"] == (0 if args.no_audit else created)
+    unaudited_created = sum(1 for s in unaudited.samples if s.status == 201)
+    audited = counts["audit_problems"] == 0 and counts["audit_entries"] == created - unaudited_created
     consistent = (
         counts["visits"] == created == counts["revisions"] and counts["answers"] == answer_rows and audited
     )
-    steady_errors = [s for p in (bare, base, real, calm) for s in p.errors()]
+    steady_errors = [s for p in (bare, base, real, unaudited, calm) for s in p.errors()]
     for sample in (steady_errors + blast.errors())[:5]:
         print("error:", sample)
     print(
@@ -546,12 +578,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--burst", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3, help="turns the baselines and the filing take")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look afterwards")
-    parser.add_argument(
-        "--no-audit",
-        action="store_true",
-        help="for comparison: file visits without writing their audit entries (what the trail costs)",
-    )
     args = parser.parse_args()
 
     server = os.environ.get("DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432").rstrip("/")
@@ -563,8 +591,6 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "bench._bench_settings",
         "PYTHONPATH": str(ROOT),
     }
-    if args.no_audit:
-        env["BENCH_NO_AUDIT"] = "1"
     # Sessions are read from Redis, as in production; this run's keys have a prefix of their own.
     env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     env["CACHE_KEY_PREFIX"] = name
@@ -584,7 +610,7 @@ def main() -> int:
         process = start_gunicorn(free_port(), args.workers, args.threads, env)
         port = int(process.args[2].rsplit(":", 1)[1])
         print(f"gunicorn on 127.0.0.1:{port}; driving load ...", flush=True)
-        phases = asyncio.run(drive(port, identities, args.duration, args.burst))
+        phases = asyncio.run(drive(port, identities, args.duration, args.burst, args.rounds))
         stop_gunicorn(process)
         ok = report(phases, sql_counts(database_url), args)
     finally:
