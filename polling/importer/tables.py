@@ -22,8 +22,10 @@ from polling.importer.errors import RowError, UnreadableFile
 SUFFIXES = (".csv", ".xlsx")
 CSV_DELIMITERS = ",;\t|"
 SAMPLE_BYTES = 64 * 1024
-# An .xlsx is a zip; refuse one that would unpack to more than this many times its size (a zip bomb).
+# An .xlsx is a zip; refuse one that would unpack to more than this many times its size (a zip bomb),
+# counting a small file as XLSX_SMALL_BYTES, or to more than this many times the upload limit.
 XLSX_MAX_EXPANSION = 40
+XLSX_SMALL_BYTES = 1024 * 1024
 
 Row = tuple[int, list[str]]
 
@@ -199,7 +201,7 @@ class XlsxTable(Table):
             unpacked = sum(info.file_size for info in archive.infolist())
         if "xl/workbook.xml" not in names:
             raise UnreadableFile(_("This file is not a real .xlsx workbook. Export the list as CSV or XLSX."))
-        if max_bytes and unpacked > max_bytes * XLSX_MAX_EXPANSION:
+        if _unreasonable(unpacked, file.seek(0, 2), max_bytes):
             raise UnreadableFile(_("This workbook unpacks to an unreasonable size."))
         file.seek(0)
         try:
@@ -218,8 +220,14 @@ class XlsxTable(Table):
                 yield line, cells
 
 
+def _unreasonable(unpacked: int, packed: int, max_bytes: int | None) -> bool:
+    if unpacked > max(packed, XLSX_SMALL_BYTES) * XLSX_MAX_EXPANSION:
+        return True  # a megabyte that unpacks to a gigabyte, whatever the limit
+    return bool(max_bytes) and unpacked > max_bytes * XLSX_MAX_EXPANSION
+
+
 def xlsx_too_big(file: BinaryIO, max_bytes: int) -> bool:
-    """Whether the workbook in `file` declares more than max_bytes * XLSX_MAX_EXPANSION unpacked (a zip bomb).
+    """Whether the workbook in `file` declares an unreasonable unpacked size (a zip bomb).
 
     False for a file that is no zip: the reader refuses that with its own message.
     """
@@ -230,8 +238,9 @@ def xlsx_too_big(file: BinaryIO, max_bytes: int) -> bool:
     except zipfile.BadZipFile:
         return False
     finally:
+        packed = file.seek(0, 2)
         file.seek(0)
-    return unpacked > max_bytes * XLSX_MAX_EXPANSION
+    return _unreasonable(unpacked, packed, max_bytes)
 
 
 def _xlsx_cell(value) -> str:
