@@ -302,10 +302,10 @@ MEETINGS = [
     ),
     (
         datetime.date(2024, 2, 6),
-        "Heads of international observation missions",
-        "Coordination meeting of international observers",
-        Meeting.Category.INTERNATIONAL_OBSERVERS,
+        "the heads of the international observation missions present in Baku",
         "",
+        Meeting.Category.INTERNATIONAL_OBSERVERS,
+        "A coordination meeting on the deployment of observers on election day.",
     ),
 ]
 
@@ -438,8 +438,8 @@ VOTING = {
             "Polling station",
             "Was the polling station accessible to voters with disabilities?",
             none="All the polling stations visited were accessible to voters with disabilities.",
-            some="{count} of the {total} polling stations visited were not fully accessible to voters with "
-            "disabilities ({percent}%), mostly on the upper floors of school buildings.",
+            some="In {count} of the {total} polling stations visited ({percent}%), the premises were not fully "
+            "accessible to voters with disabilities, mostly because voting took place on an upper floor.",
         ),
         _yes_no(
             "V6",
