@@ -56,7 +56,7 @@ def statement_detail(request, code: str, number: int | None = None):
     if number is None and is_editor(access) and get_statement(access) is None:
         return render(request, "reports/statement_start.html", {"mission": access.mission, "access": access})
     version = get_version_for(access, number)
-    snapshot = version.snapshot if version.is_frozen else figures.collect(access.mission)
+    snapshot = version.snapshot if version.is_frozen else figures.collect(access.mission, visit_sets=False)
     context = _page_context(access, version, snapshot)
     if version.is_frozen and is_editor(access):
         context["changes"] = services.data_changes(version)
@@ -99,7 +99,7 @@ def statement_start(request, code: str):
 def statement_save(request, code: str):
     access = get_statement_access(request.user, code, edit=True)
     version = get_version_for(access)
-    snapshot = figures.collect(access.mission, annex=False)
+    snapshot = figures.collect(access.mission, annex=False, visit_sets=False)
     form = SectionsForm(request.POST, sections=version.sections, labels={})
     if form.is_valid():
         changed = _run(
@@ -130,7 +130,7 @@ def statement_preview(request, code: str):
         name = next((n for n in request.POST if n.startswith("section__")), "")
     text = request.POST.get(name, "")
     text = text[: services.MAX_SECTION_CHARS]
-    snapshot = figures.collect(access.mission, annex=False)
+    snapshot = figures.collect(access.mission, annex=False, visit_sets=False)
     version = get_version_for(access)
     paragraphs = [
         [_part(p, _figure_link(code, version.number)) for p in paragraph]

@@ -254,3 +254,26 @@ def test_snapshot_hash_is_stable_and_changes_with_the_data(mission, observer):
     changed = {c["name"] for c in figures.changed_figures(first, fresh)}
     assert {"stations_visited", "serious:count", "serious:total"} <= changed
     assert "meetings_count" not in changed
+
+
+def test_drafting_snapshot_has_every_figure_without_gathering_the_visits_behind_them(
+    mission, django_assert_max_num_queries
+):
+    build_demo_like(mission, serious_at=2, campaign_at=5)
+    full = figures.collect(mission, annex=False)
+    with django_assert_max_num_queries(len(_queries(mission, visit_sets=True)) - 1):
+        drafting_only = figures.collect(mission, annex=False, visit_sets=False)
+    assert drafting_only["figures"] == full["figures"]
+    assert drafting_only["findings"] == full["findings"]
+    assert drafting_only["visit_sets"] == {}
+    assert len(full["visit_sets"]["serious"]) == 2 and len(full["visit_sets"]["all"]) == 22
+    assert drafting.default_sections(drafting_only) == drafting.default_sections(full)
+
+
+def _queries(mission, **options) -> list:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        figures.collect(mission, annex=False, **options)
+    return context.captured_queries

@@ -349,8 +349,13 @@ def findings(
     team: Team | None = None,
     area: Area | None = None,
     checklist: Checklist | str | None = None,
+    with_uuids: bool = True,
 ) -> list[Finding]:
-    """Every question with flagged options: distinct stations reporting any of them, out of stations that answered."""
+    """Every question with flagged options: distinct stations reporting any of them, out of stations that answered.
+
+    `with_uuids=False` leaves the visits behind each figure out (empty tuples): drafting prose needs
+    only the counts, and gathering every visit's UUID is most of the cost on a large mission.
+    """
     metas = [m for m in question_meta(mission, checklist=checklist) if m.has_flagged]
     if not metas:
         return []
@@ -358,18 +363,21 @@ def findings(
     answers = answers_for(mission, team=team, area=area, checklist=checklist).filter(
         question__code__in=flagged_codes
     )
-    return build_findings(metas, live_station_counts(answers))
+    return build_findings(metas, live_station_counts(answers, with_uuids=with_uuids))
 
 
-def serious_irregularities(mission: Mission, *, team: Team | None = None, area: Area | None = None) -> Figure:
+def serious_irregularities(
+    mission: Mission, *, team: Team | None = None, area: Area | None = None, with_uuids: bool = True
+) -> Figure:
     """Distinct stations with any serious flagged answer, out of distinct stations visited."""
     total = visits_for(mission, team=team, area=area).aggregate(n=Count("station", distinct=True))["n"]
+    uuids = {"uuids": ArrayAgg("visit__uuid", distinct=True)} if with_uuids else {}
     serious = (
         answers_for(mission, team=team, area=area)
         .filter(option__flagged=True, option__severity=Option.Severity.SERIOUS)
-        .aggregate(n=Count("visit__station", distinct=True), uuids=ArrayAgg("visit__uuid", distinct=True))
+        .aggregate(n=Count("visit__station", distinct=True), **uuids)
     )
-    return Figure(serious["n"], total, tuple(sorted(serious["uuids"] or ())))
+    return Figure(serious["n"], total, tuple(sorted(serious.get("uuids") or ())))
 
 
 # --- Incidents ------------------------------------------------------------------------------

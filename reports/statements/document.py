@@ -118,7 +118,7 @@ def build_document(version, *, snapshot: dict | None = None, for_pdf: bool = Fal
     if version.is_frozen:
         snapshot = version.snapshot
     elif snapshot is None:
-        snapshot = figures_module.collect(mission)
+        snapshot = figures_module.collect(mission, visit_sets=False)
     facts = snapshot["mission"]
     election_date = datetime.date.fromisoformat(facts["election_date"])
     document = {

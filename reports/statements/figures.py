@@ -43,19 +43,21 @@ def _plain(value):
     return value
 
 
-def collect(mission: Mission, *, annex: bool = True) -> dict:
+def collect(mission: Mission, *, annex: bool = True, visit_sets: bool = True) -> dict:
     """The snapshot of `mission` as it is now (a dict of JSON types only).
 
-    `annex=False` leaves out the per-question tables: drafting prose does not need
-    them, and they are the most expensive part (approval always takes them).
+    `annex=False` leaves out the per-question tables and `visit_sets=False` the UUIDs of
+    the visits behind each figure: drafting prose needs neither, and they are the most
+    expensive parts (approval always takes both; the figure pages and the list of data
+    changes need the visit sets).
     """
     coverage = selectors.coverage(mission)
-    findings = selectors.findings(mission)
-    serious = selectors.serious_irregularities(mission)
+    findings = selectors.findings(mission, with_uuids=visit_sets)
+    serious = selectors.serious_irregularities(mission, with_uuids=visit_sets)
     results = selectors.question_results(mission) if annex else []
 
     figures: dict[str, dict] = {}
-    visit_sets: dict[str, list[str]] = {}
+    sets: dict[str, list[str]] = {}
 
     figures.update(_mission_figures(mission))
     all_link: dict = {}
@@ -65,15 +67,17 @@ def collect(mission: Mission, *, annex: bool = True) -> dict:
     )
     figures["visits_count"] = _count(coverage.visits, _("visits"), ALL_VISITS, all_link)
     figures["places"] = _text(join_list(coverage.places), _("places visited"), ALL_VISITS, all_link)
-    visit_sets[ALL_VISITS] = sorted(
-        str(u) for u in selectors.visits_for(mission).values_list("uuid", flat=True)
-    )
+    if visit_sets:
+        sets[ALL_VISITS] = sorted(
+            str(u) for u in selectors.visits_for(mission).values_list("uuid", flat=True)
+        )
 
     finding_rows = []
     for finding in findings:
         key = finding_key(finding.checklist_code, finding.question_code)
         link = {"checklist": finding.checklist_code, "question": finding.question_code, "flagged": "1"}
-        visit_sets[key] = sorted(str(u) for u in finding.figure.visit_uuids)
+        if visit_sets:
+            sets[key] = sorted(str(u) for u in finding.figure.visit_uuids)
         question = finding.text if len(finding.text) <= 60 else finding.text[:57] + "…"
         figures[f"{key}:count"] = _count(
             finding.figure.count,
@@ -107,7 +111,8 @@ def collect(mission: Mission, *, annex: bool = True) -> dict:
         )
 
     serious_link = {"serious": "1"}
-    visit_sets["serious"] = sorted(str(u) for u in serious.visit_uuids)
+    if visit_sets:
+        sets["serious"] = sorted(str(u) for u in serious.visit_uuids)
     figures["serious:count"] = _count(
         serious.count, _("polling stations with serious irregularities"), "serious", serious_link
     )
@@ -120,7 +125,7 @@ def collect(mission: Mission, *, annex: bool = True) -> dict:
         "schema": SCHEMA,
         "mission": _mission_facts(mission),
         "figures": figures,
-        "visit_sets": visit_sets,
+        "visit_sets": sets,
         "findings": finding_rows,
         "overall": "some" if serious.count else "none",
         "meetings": _meetings(mission),

@@ -104,7 +104,7 @@ def statement_start(*, mission: Mission, user, request=None) -> StatementVersion
     latest = latest_version(statement)
     if latest is not None:
         return latest
-    snapshot = figures.collect(mission, annex=False)
+    snapshot = figures.collect(mission, annex=False, visit_sets=False)
     version = StatementVersion.objects.create(
         statement=statement,
         number=1,
@@ -124,7 +124,7 @@ def statement_redraft(*, version: StatementVersion, user, request=None) -> list[
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.DRAFT:
         raise StatementError(_("Only a draft can be redrafted."))
-    snapshot = figures.collect(version.statement.mission, annex=False)
+    snapshot = figures.collect(version.statement.mission, annex=False, visit_sets=False)
     version.sections, warnings = drafting.redraft(version.sections, drafting.default_sections(snapshot))
     version.drafted_at = timezone.now()
     version.updated_by = user
@@ -200,7 +200,9 @@ def statement_reset_section(*, version: StatementVersion, user, key: str, reques
         raise StatementError(_("Only a draft can be edited. Return it to draft first."))
     fresh = {
         s["key"]: s
-        for s in drafting.default_sections(figures.collect(version.statement.mission, annex=False))
+        for s in drafting.default_sections(
+            figures.collect(version.statement.mission, annex=False, visit_sets=False)
+        )
     }
     sections, prose = [], {}
     for section in version.sections:
@@ -238,7 +240,7 @@ def statement_submit(*, version: StatementVersion, user, request=None) -> None:
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     if version.status != StatementVersion.Status.DRAFT:
         raise StatementError(_("Only a draft can be submitted for approval."))
-    missing = unresolved(version, figures.collect(version.statement.mission, annex=False))
+    missing = unresolved(version, figures.collect(version.statement.mission, annex=False, visit_sets=False))
     if missing:
         raise StatementError(
             _("The text uses figures the data lacks: %(names)s.") % {"names": ", ".join(missing)}
@@ -353,7 +355,7 @@ def statement_new_version(*, statement: Statement, user, request=None) -> Statem
     latest = latest_version(statement)
     if latest is None or latest.is_open:
         raise StatementError(_("There is already a draft of this statement."))
-    snapshot = figures.collect(statement.mission, annex=False)
+    snapshot = figures.collect(statement.mission, annex=False, visit_sets=False)
     sections, _warnings = drafting.redraft(latest.sections, drafting.default_sections(snapshot))
     version = StatementVersion.objects.create(
         statement=statement,

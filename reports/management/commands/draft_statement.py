@@ -22,7 +22,7 @@ class Command(BaseCommand):
         version = statement.versions.order_by("-number").first() if statement else None
         if version is None:
             # Nothing saved yet: show the draft the data would give, without saving it.
-            snapshot = figures.collect(mission)
+            snapshot = figures.collect(mission, visit_sets=False)
             version = _Unsaved(mission, drafting.default_sections(snapshot))
             self.stdout.write(plain_text(build_document(version, snapshot=snapshot)))
             return
