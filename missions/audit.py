@@ -83,19 +83,21 @@ def diff(before: dict, after: dict) -> dict:
 #    this transaction waited, read the head of the chain and insert the entry linked to it, its hash
 #    computed by PostgreSQL: sha256 of the UTF-8 bytes of prev_hash + the canonical JSON, as _chained.
 # Call audit_record as the last statement before the commit: the lock is then held for one round trip
-# and the commit.
-_APPEND_SQL = f"""
-    SELECT pg_advisory_xact_lock({_CHAIN_LOCK});
-    WITH head AS (
-        SELECT coalesce((SELECT entry_hash FROM missions_auditentry ORDER BY id DESC LIMIT 1), %s) AS hash
-    )
+# and the commit. A service can also append its entry in the statement that makes the change
+# (chain_lock_sql, append_sql): sent in autocommit, the message is the whole transaction, and the lock
+# is held for no round trip at all.
+CHAIN_LOCK_SQL = f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK});"
+_APPEND_INSERT_SQL = """
     INSERT INTO missions_auditentry (created_at, mission_id, mission_code, actor_id, actor_email, action,
         target_type, target_id, target_repr, changes, ip_address, user_agent, prev_hash, entry_hash)
     SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s,
         head.hash, encode(sha256(convert_to(head.hash || %s, 'UTF8')), 'hex')
-    FROM head
+    FROM (
+        SELECT coalesce((SELECT entry_hash FROM missions_auditentry ORDER BY id DESC LIMIT 1), %s) AS hash
+    ) head
     RETURNING id, prev_hash, entry_hash
 """
+_APPEND_SQL = CHAIN_LOCK_SQL + _APPEND_INSERT_SQL
 
 
 def _new_entry(*, action, actor, mission, mission_code, target, changes, request) -> AuditEntry:
@@ -118,32 +120,64 @@ def _new_entry(*, action, actor, mission, mission_code, target, changes, request
     )
 
 
-def _append_postgresql(entry: AuditEntry, canonical: str) -> None:
-    changes = json.dumps(entry.changes, ensure_ascii=False)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _APPEND_SQL,
-            [
-                GENESIS,
-                entry.created_at,
-                entry.mission_id,
-                entry.mission_code,
-                entry.actor_id,
-                entry.actor_email,
-                entry.action,
-                entry.target_type,
-                entry.target_id,
-                entry.target_repr,
-                changes,
-                entry.ip_address,
-                entry.user_agent,
-                canonical,
-            ],
-        )
-        cursor.nextset()
-        entry.pk, entry.prev_hash, entry.entry_hash = cursor.fetchone()
+def append_sql(entry: AuditEntry) -> tuple[str, list]:
+    """The INSERT that appends `entry` (from audit_entry) and its parameters, for a data-modifying WITH
+    clause of a statement that follows CHAIN_LOCK_SQL in the same message; it returns (id, prev_hash,
+    entry_hash): pass them to appended()."""
+    return _APPEND_INSERT_SQL, [
+        entry.created_at,
+        entry.mission_id,
+        entry.mission_code,
+        entry.actor_id,
+        entry.actor_email,
+        entry.action,
+        entry.target_type,
+        entry.target_id,
+        entry.target_repr,
+        json.dumps(entry.changes, ensure_ascii=False),
+        entry.ip_address,
+        entry.user_agent,
+        _canonical(entry),
+        GENESIS,
+    ]
+
+
+def appended(entry: AuditEntry, row) -> AuditEntry:
+    """`entry` as stored: `row` is what append_sql's RETURNING gave."""
+    entry.pk, entry.prev_hash, entry.entry_hash = row
     entry._state.adding = False
     entry._state.db = connection.alias
+    return entry
+
+
+def _append_postgresql(entry: AuditEntry) -> None:
+    insert, params = append_sql(entry)
+    with connection.cursor() as cursor:
+        cursor.execute(CHAIN_LOCK_SQL + insert, params)
+        cursor.nextset()
+        appended(entry, cursor.fetchone())
+
+
+def audit_entry(
+    *,
+    action: str,
+    actor=None,
+    mission=None,
+    mission_code: str = "",
+    target=None,
+    changes: dict | None = None,
+    request=None,
+) -> AuditEntry:
+    """An entry not yet stored, for append_sql (audit_record's arguments)."""
+    return _new_entry(
+        action=action,
+        actor=actor,
+        mission=mission,
+        mission_code=mission_code,
+        target=target,
+        changes=changes,
+        request=request,
+    )
 
 
 def audit_record(
@@ -162,7 +196,7 @@ def audit_record(
     The entry is built and serialised before the lock is taken; only the link to the head and the
     INSERT happen while it is held. Inside a transaction no savepoint is made: if the entry cannot be
     written, the change it records must not be committed either."""
-    entry = _new_entry(
+    entry = audit_entry(
         action=action,
         actor=actor,
         mission=mission,
@@ -171,14 +205,18 @@ def audit_record(
         changes=changes,
         request=request,
     )
-    canonical = _canonical(entry)
+    return audit_append(entry)
+
+
+def audit_append(entry: AuditEntry) -> AuditEntry:
+    """Store an entry from audit_entry, linked to the head of the chain (see audit_record)."""
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
-            _append_postgresql(entry, canonical)
+            _append_postgresql(entry)
         else:
             last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
             entry.prev_hash = last or GENESIS
-            entry.entry_hash = _chained(entry.prev_hash, canonical)
+            entry.entry_hash = _chained(entry.prev_hash, _canonical(entry))
             entry.save()
     return entry
 

@@ -5,7 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from missions.models import Role
+from missions.audit import audit_verify
+from missions.models import AuditEntry, Role
 from polling import visits
 from polling.models import Answer, Visit, VisitRevision
 from tests.factories import make_member, make_mission, make_station, make_team
@@ -57,6 +58,9 @@ def test_identical_submissions_racing_make_exactly_one_visit(setup):
         assert visit.revisions.count() == 1 and visit.answers.count() == 7
     assert Visit.objects.count() == ROUNDS
     assert VisitRevision.objects.count() == ROUNDS and Answer.objects.count() == 7 * ROUNDS
+    # One audit entry per visit (none for the refused copies), and the chain holds.
+    assert AuditEntry.objects.filter(action="visit.create").count() == ROUNDS
+    assert audit_verify()[1] == []
 
 
 def test_different_content_racing_for_one_uuid_stores_one_and_refuses_the_other(setup):

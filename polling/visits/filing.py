@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from missions.audit import audit_record
-from missions.models import Member, Mission, Role
+from missions.audit import CHAIN_LOCK_SQL, append_sql, appended, audit_append, audit_entry, audit_record
+from missions.models import AuditEntry, Member, Mission, Role
 from polling.models import Answer, Channel, Checklist, ChecklistVersion, PollingStation, Visit, VisitRevision
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid, VisitLocked
 from polling.visits.validation import (
@@ -213,9 +214,11 @@ def _stored_hashes(visit: Visit) -> set[str]:
     return {visit.content_hash} | {content_hash(c) for c in visit.revisions.values_list("content", flat=True)}
 
 
-# A new visit, its answers and its first revision in one statement (PostgreSQL runs every data-modifying
-# WITH clause to completion). The answers' columns go as arrays and are unnested there: what bulk_create
-# does too, without its Python work per row.
+# A new visit, its answers, its first revision and its audit entry in one message: the chain's lock,
+# then one statement (PostgreSQL runs every data-modifying WITH clause to completion). Sent in autocommit
+# the message is its own transaction: no BEGIN or COMMIT round trip, and the chain's lock is held while
+# PostgreSQL runs it and commits, for no round trip to the client. The answers' columns go as arrays and
+# are unnested there: what bulk_create does too, without its Python work per row.
 _INSERT_VISIT_SQL = """
     WITH visit AS (
         INSERT INTO polling_visit (uuid, mission_id, checklist_version_id, station_id, observer_id, team_id,
@@ -228,66 +231,65 @@ _INSERT_VISIT_SQL = """
         SELECT visit.id, a.* FROM visit, unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::text[]) a
     ), revision AS (
         INSERT INTO polling_visitrevision (visit_id, number, created_at, user_id, channel, content, changes)
-        SELECT visit.id, 1, %s, %s, %s, %s::jsonb, '{}'::jsonb FROM visit
-    )
-    SELECT id FROM visit
+        SELECT visit.id, 1, %s, %s, %s, %s::jsonb, '{{}}'::jsonb FROM visit
+    ), audit AS ({audit})
+    SELECT visit.id, audit.id, audit.prev_hash, audit.entry_hash FROM visit, audit
 """
 
 
-def _insert_visit(clean: CleanVisit, *, visit_uuid, mission: Mission, member: Member, channel: str) -> Visit:
-    """Write a new visit, its answers and its first revision; an IntegrityError if the UUID is taken."""
-    now = timezone.now()
-    visit = Visit(
-        uuid=visit_uuid,
-        mission=mission,
-        checklist_version_id=clean.spec.pk,
-        station=clean.station,
-        observer=member,
-        team_id=member.team_id,
-        content_hash=clean.digest,
-        revision=1,
-        created_at=now,
-        updated_at=now,
-        **clean.fields,
-    )
+def _insert_visit(
+    visit: Visit, clean: CleanVisit, *, member: Member, channel: str, entry: AuditEntry
+) -> None:
+    """Write a new visit, its answers, its first revision and its audit entry; an IntegrityError if the
+    UUID is taken. Outside a transaction on PostgreSQL, the one message is the transaction."""
     values = answer_values(clean.spec, clean.answers)
     if connection.vendor != "postgresql":
-        visit.save(force_insert=True)
-        insert_answers(visit.pk, values)
-        VisitRevision.objects.create(
-            visit=visit, number=1, user_id=member.user_id, channel=channel, content=clean.content, changes={}
-        )
-        return visit
+        with transaction.atomic():
+            visit.save(force_insert=True)
+            insert_answers(visit.pk, values)
+            VisitRevision.objects.create(
+                visit=visit,
+                number=1,
+                user_id=member.user_id,
+                channel=channel,
+                content=clean.content,
+                changes={},
+            )
+            audit_append(entry)
+        return
     columns = [list(column) for column in zip(*values, strict=True)] if values else [[], [], [], []]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_VISIT_SQL,
-            [
-                visit.uuid,
-                mission.pk,
-                visit.checklist_version_id,
-                clean.station.pk,
-                member.pk,
-                member.team_id,
-                visit.arrived_at,
-                visit.departed_at,
-                visit.notes,
-                visit.assessment,
-                visit.content_hash,
-                visit.review_status,
-                now,
-                now,
-                *columns,
-                now,
-                member.user_id,
-                channel,
-                json.dumps(clean.content, ensure_ascii=False),
-            ],
-        )
-        visit.pk = cursor.fetchone()[0]
+    audit_sql, audit_params = append_sql(entry)
+    params = [
+        visit.uuid,
+        visit.mission_id,
+        visit.checklist_version_id,
+        visit.station_id,
+        member.pk,
+        member.team_id,
+        visit.arrived_at,
+        visit.departed_at,
+        visit.notes,
+        visit.assessment,
+        visit.content_hash,
+        visit.review_status,
+        visit.created_at,
+        visit.updated_at,
+        *columns,
+        visit.created_at,
+        member.user_id,
+        channel,
+        json.dumps(clean.content, ensure_ascii=False),
+        *audit_params,
+    ]
+    # Inside a transaction (a test, a caller's), a savepoint keeps a refused UUID from spoiling it.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(CHAIN_LOCK_SQL + _INSERT_VISIT_SQL.format(audit=audit_sql), params)
+        cursor.nextset()
+        visit.pk, *stored = cursor.fetchone()
     visit._state.adding = False
     visit._state.db = connection.alias
-    return visit
+    appended(entry, stored)
 
 
 def visit_submit(
@@ -296,8 +298,8 @@ def visit_submit(
     """File a visit as `member`; returns (visit, created). created=False: this was a resubmission.
 
     1. Validate everything first (no write): VisitInvalid lists every error.
-    2. Insert the visit, its answers and its first revision (one statement on PostgreSQL) as the first
-       write of a transaction (a savepoint when called inside one), then the audit entry, last.
+    2. Insert the visit, its answers, its first revision and its audit entry together (one message on
+       PostgreSQL, see _INSERT_VISIT_SQL).
     3. A second submission with the same UUID, even one racing this one, fails on the UUID's unique
        index and is rolled back; then the stored visit's content decides: the same hash (of the first
        submission or of any later revision, by the same observer) is a duplicate, anything else a conflict.
@@ -313,25 +315,36 @@ def visit_submit(
         raise
     if visit_uuid is None:
         raise VisitInvalid({"uuid": [_("Send the visit's UUID.")]})
+    now = timezone.now()
+    visit = Visit(
+        uuid=visit_uuid,
+        mission=mission,
+        checklist_version_id=clean.spec.pk,
+        station=clean.station,
+        observer=member,
+        team_id=member.team_id,
+        content_hash=clean.digest,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+        **clean.fields,
+    )
+    entry = audit_entry(
+        action="visit.create",
+        actor=audit_actor(member, request),
+        mission=mission,
+        target=visit,
+        changes={
+            "checklist": [None, f"{clean.spec.checklist} v{clean.spec.number}"],
+            "station": [None, clean.station.code],
+            "revision": [None, 1],
+            "content_hash": [None, clean.digest],
+            "channel": [None, channel],
+        },
+        request=request,
+    )
     try:
-        with transaction.atomic():
-            visit = _insert_visit(
-                clean, visit_uuid=visit_uuid, mission=mission, member=member, channel=channel
-            )
-            audit_record(
-                action="visit.create",
-                actor=audit_actor(member, request),
-                mission=mission,
-                target=visit,
-                changes={
-                    "checklist": [None, f"{clean.spec.checklist} v{clean.spec.number}"],
-                    "station": [None, clean.station.code],
-                    "revision": [None, 1],
-                    "content_hash": [None, clean.digest],
-                    "channel": [None, channel],
-                },
-                request=request,
-            )
+        _insert_visit(visit, clean, member=member, channel=channel, entry=entry)
     except IntegrityError:
         existing = Visit.objects.filter(uuid=visit_uuid).first()
         if existing is None:
