@@ -3,6 +3,7 @@
 import json
 import re
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -301,6 +302,15 @@ def test_submission_stays_within_a_small_number_of_queries(
     post(client, mission, payload(version, station))  # the version now has a visit: its questions are cached
     with django_assert_max_num_queries(7):
         assert post(client, mission, payload(version, station)).status_code == 201
+
+
+def test_numbers_and_text_are_stored_exactly(client, mission, observer, version, station):
+    text = 'He said "no" \\ then left; 50% — Қазақ\nnext line'
+    body = payload(version, station, answers={**payload(version, station)["answers"], "A3": 12.5, "A4": text})
+    assert post(client_for(client, observer), mission, body).status_code == 201
+    visit = Visit.objects.get(uuid=body["uuid"])
+    assert visit.answers.get(question__code="A3").number == Decimal("12.50")
+    assert visit.answers.get(question__code="A4").text == text
 
 
 # Correcting
