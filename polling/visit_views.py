@@ -354,6 +354,7 @@ def visit_import_map(request, code, upload):
                 table=table,
                 mapping=form.mapping(),
                 user=request.user,
+                request=request,
             )
         except visit_import.VisitImportInvalid as invalid:
             errors = invalid.errors

@@ -8,9 +8,9 @@ ends and a login that brings a new CSRF token, the warning at logout, correction
 import re
 
 import pytest
-from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
+from missions.accounts import user_sessions_end
 from missions.models import Role
 from polling.models import Checklist, Incident, Visit, VisitRevision
 from tests.browser.conftest import login, screenshot
@@ -84,7 +84,8 @@ def test_visits_left_by_an_ended_session_are_sent_after_logging_in_again(
 ):
     login(page, live_server, observer_day.user.email, PASSWORD)
     open_filing_page(page, live_server, mission)
-    Session.objects.all().delete()  # the session ends (idle timeout, logged out elsewhere)
+    # The session ends (logged out elsewhere), through the engine whatever it is (Redis + database).
+    assert user_sessions_end(user=observer_day.user) == 1
 
     file_visit(page, "0002", members=4)
     note = page.locator("[data-outbox-note]")
