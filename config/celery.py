@@ -2,6 +2,7 @@ import os
 
 from celery import Celery
 from celery.signals import setup_logging
+from django.conf import settings
 
 from config.logging import configure_celery_logging
 
@@ -22,6 +23,6 @@ app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
     "statement-render-sweeper": {
         "task": "reports.statement_tasks.sweep_stuck_renders",
-        "schedule": float(os.environ.get("STATEMENT_RENDER_SWEEP_SECONDS", "120")),
+        "schedule": float(settings.STATEMENT_RENDER_SWEEP_SECONDS),
     },
 }

@@ -246,6 +246,7 @@ if OBSERVA_PUBLIC_URL and not OBSERVA_PUBLIC_URL.startswith(("https://", "http:/
 STATEMENT_RENDER_TIMEOUT = env_int("STATEMENT_RENDER_TIMEOUT", 300)  # seconds one PDF render may take
 STATEMENT_RENDER_STALE_SECONDS = env_int("STATEMENT_RENDER_STALE_SECONDS", 600)  # a running render is stuck
 STATEMENT_RENDER_REQUEUE_SECONDS = env_int("STATEMENT_RENDER_REQUEUE_SECONDS", 300)  # a queued one is resent
+STATEMENT_RENDER_SWEEP_SECONDS = env_int("STATEMENT_RENDER_SWEEP_SECONDS", 120)  # how often beat sweeps
 
 # Security. Production (DEBUG off) gets HTTPS-only cookies and HSTS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
