@@ -155,7 +155,7 @@ MFA_FORMS = {"activate_totp": "missions.accounts.ActivateTOTPOnceForm"}
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Ours, not allauth's: secretariat, heads of mission and staff must use an authenticator app
 # (missions/accounts.py sends them to set one up before anything else).
-MFA_REQUIRED_FOR_SETUP_ROLES = True
+MFA_REQUIRED_FOR_SETUP_ROLES = env_bool("MFA_REQUIRED_FOR_SETUP_ROLES", True)
 # Wrong passwords (and wrong second-factor codes) for one address: 5 in 5 minutes, then wait;
 # 15 in an hour, then refused for the hour, unless the password is reset. 10 a minute from one address.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key,15/h/key"}
