@@ -64,6 +64,10 @@ def build_world(clients: int) -> list[dict]:
 
     import django
 
+    # The config package first: its Celery app reads a setting at import, which must not happen while
+    # bench/_bench_settings.py is itself half imported (it imports config.settings, hence config).
+    import config  # noqa: F401
+
     django.setup()
     from importlib import import_module
 
