@@ -7,6 +7,7 @@ statement cannot word or round a figure differently.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,6 +40,12 @@ class Median(Aggregate):
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = FloatField()
 
+    def as_sqlite(self, compiler, connection, **extra):
+        """The laptop demo: the same middle value, from an aggregate registered on the SQLite connection."""
+        _register_sqlite_functions(connection)
+        template = "%(function)s(%(distinct)s%(expressions)s)"
+        return super().as_sql(compiler, connection, function="observa_median", template=template, **extra)
+
 
 class AncestorPath(Func):
     """The path of an area's ancestor at `depth` (or the area itself), NULL if the area is shallower."""
@@ -57,6 +64,54 @@ class AncestorPath(Func):
             f"THEN array_to_string(({arr})[1:{self.depth}], %s) END)",
             [*params, AREA_LEVEL_SEPARATOR, *params, AREA_LEVEL_SEPARATOR, AREA_LEVEL_SEPARATOR],
         )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        """SQLite has no arrays: a function registered on the connection splits the path in Python."""
+        _register_sqlite_functions(connection)
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"observa_ancestor_path({sql}, {self.depth})", params
+
+
+class UuidList(Aggregate):
+    """The distinct visit UUIDs behind a figure on SQLite (PostgreSQL uses ArrayAgg): one GROUP_CONCAT."""
+
+    function = "GROUP_CONCAT"
+    allow_distinct = True
+    output_field = CharField()
+
+    def convert_value(self, value, expression, connection):
+        return [uuid.UUID(u) for u in value.split(",")] if value else []
+
+
+def _ancestor_path(path: str | None, depth: int) -> str | None:
+    parts = path.split(AREA_LEVEL_SEPARATOR) if path is not None else []
+    return AREA_LEVEL_SEPARATOR.join(parts[:depth]) if path is not None and len(parts) >= depth else None
+
+
+class _SqliteMedian:
+    """percentile_cont(0.5) as an SQLite aggregate: the middle value, or the mean of the two middle values."""
+
+    def __init__(self):
+        self.values = []
+
+    def step(self, value):
+        if value is not None:
+            self.values.append(float(value))
+
+    def finalize(self):
+        values = sorted(self.values)
+        if not values:
+            return None
+        middle = len(values) // 2
+        return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _register_sqlite_functions(connection) -> None:
+    """Register the demo's SQL functions on this SQLite connection (cheap; harmless to repeat)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.create_function("observa_ancestor_path", 2, _ancestor_path, deterministic=True)
+    raw.create_aggregate("observa_median", 1, _SqliteMedian)
 
 
 def to_decimal(value) -> Decimal | None:

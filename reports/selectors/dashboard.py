@@ -7,6 +7,10 @@ one team or one area (any level); a breakdown of one question by team or area
 level is read from the counts too, except the combinations the counts do not
 hold (a team's figures by area, an area's by team), which are computed live:
 they cover one team's or one area's visits only.
+
+The counts are kept by PostgreSQL-only SQL (refresh.py). On SQLite (the laptop
+demo, a few dozen visits) `dashboard_data()` computes the same dataclasses live
+instead, from the selectors the statement uses.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, F, FloatField, Func, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
 
 from missions.models import Mission, Team
-from polling.models import Area
+from polling.models import Area, Visit
 from reports.models import ResultCount, ResultCoverage, ResultKey, ResultState, ResultStationCount
 from reports.selectors import live
 from reports.selectors.common import (
@@ -90,7 +95,14 @@ def _visit_key(mission: Mission):
     return ResultKey.objects.filter(mission=mission, kind=K.VISIT).values("pk")[:1]
 
 
+def uses_counts() -> bool:
+    """Whether the dashboard reads pre-aggregated counts (PostgreSQL) or computes live (SQLite demo)."""
+    return connection.vendor == "postgresql"
+
+
 def results_state(mission: Mission) -> ResultState | None:
+    if not uses_counts():
+        return None
     return ResultState.objects.filter(mission=mission).first()
 
 
@@ -172,6 +184,9 @@ def dashboard_data(
     metas = question_meta(mission)
     checklists = list(dict.fromkeys((m.checklist_code, m.checklist_name) for m in metas))
     checklist = checklist or (checklists[0][0] if checklists else None)
+    if not uses_counts():
+        filters = (team, area, checklist, question, area_level, by_team, coverage_level)
+        return _live_dashboard(mission, checklists, *filters)
     counts, sc = Counts(), StationCounts()
     extra = _fill_counts(counts, sc, _rows(mission, dim, gid))
     shown = [m for m in metas if m.checklist_code == checklist]
@@ -185,6 +200,38 @@ def dashboard_data(
         results=build_question_results(shown, counts),
         findings=build_findings(metas, sc),
         serious=Figure(extra["serious"], extra["stations"]),
+        incidents=live.incidents_by_category(mission, team=team, area=area),
+        latest_visits=_latest_visits(mission, team, area),
+        station_map=station_map(mission, team=team, area=area),
+        breakdown=breakdown,
+        checklists=checklists,
+    )
+
+
+def _live_dashboard(
+    mission, checklists, team, area, checklist, question, area_level, by_team, coverage_level
+) -> Dashboard:
+    """The same figures computed from the visits (SQLite: no counts are kept)."""
+    breakdown = None
+    if checklist and question and (area_level or by_team):
+        found = live.question_results(
+            mission,
+            checklist=checklist,
+            team=team,
+            area=area,
+            area_level=area_level,
+            by_team=by_team,
+            question=question,
+        )
+        breakdown = found[0] if found else None
+    return Dashboard(
+        state=None,
+        coverage=live.coverage(mission, team=team, area=area, area_level=coverage_level),
+        results=live.question_results(mission, checklist=checklist, team=team, area=area)
+        if checklist
+        else [],
+        findings=live.findings(mission, team=team, area=area, with_uuids=False),
+        serious=live.serious_irregularities(mission, team=team, area=area, with_uuids=False),
         incidents=live.incidents_by_category(mission, team=team, area=area),
         latest_visits=_latest_visits(mission, team, area),
         station_map=station_map(mission, team=team, area=area),
@@ -347,9 +394,12 @@ def station_map(mission: Mission, *, team: Team | None = None, area: Area | None
     aspect = min(max(height / width, 0.3), 1.6)
     step_x = width / (MAP_COLUMNS - 1)
     step_y = max(height / max(int(MAP_COLUMNS * aspect) - 1, 1), 1e-6)
-    visit_rows = ResultStationCount.objects.filter(
-        key_id=Subquery(_visit_key(mission)), station_id=OuterRef("pk")
-    )
+    if uses_counts():
+        visit_rows = ResultStationCount.objects.filter(
+            key_id=Subquery(_visit_key(mission)), station_id=OuterRef("pk")
+        )
+    else:
+        visit_rows = Visit.objects.filter(station_id=OuterRef("pk"))
     if team is not None:
         visit_rows = visit_rows.filter(team_id=team.pk)
     cells = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 
@@ -21,6 +22,7 @@ from reports.selectors.common import (
     Counts,
     Median,
     StationCounts,
+    UuidList,
     area_label,
     build_findings,
     build_question_results,
@@ -329,8 +331,8 @@ def live_station_counts(answers: QuerySet, *, with_uuids: bool = True) -> Statio
         .annotate(stations=Count("visit__station", distinct=True))
     )
     if with_uuids:
-        per_question = per_question.annotate(uuids=ArrayAgg("visit__uuid", distinct=True, filter=flagged))
-        per_option = per_option.annotate(uuids=ArrayAgg("visit__uuid", distinct=True))
+        per_question = per_question.annotate(uuids=_visit_uuids(filter=flagged))
+        per_option = per_option.annotate(uuids=_visit_uuids())
     for row in per_question.order_by():
         k = (row["cl"], row["q"])
         sc.answered[k] = row["total"]
@@ -341,6 +343,13 @@ def live_station_counts(answers: QuerySet, *, with_uuids: bool = True) -> Statio
         sc.options[k] = row["stations"]
         sc.uuids[k] = tuple(sorted(row.get("uuids") or ()))
     return sc
+
+
+def _visit_uuids(filter: Q | None = None):
+    """The distinct visits behind a figure: an array on PostgreSQL, a concatenation on SQLite (laptop demo)."""
+    if connection.vendor == "postgresql":
+        return ArrayAgg("visit__uuid", distinct=True, filter=filter)
+    return UuidList("visit__uuid", distinct=True, filter=filter)
 
 
 def findings(
@@ -371,7 +380,7 @@ def serious_irregularities(
 ) -> Figure:
     """Distinct stations with any serious flagged answer, out of distinct stations visited."""
     total = visits_for(mission, team=team, area=area).aggregate(n=Count("station", distinct=True))["n"]
-    uuids = {"uuids": ArrayAgg("visit__uuid", distinct=True)} if with_uuids else {}
+    uuids = {"uuids": _visit_uuids()} if with_uuids else {}
     serious = (
         answers_for(mission, team=team, area=area)
         .filter(option__flagged=True, option__severity=Option.Severity.SERIOUS)
