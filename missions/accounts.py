@@ -6,6 +6,7 @@ them to set one up (a security key does too). Other members may add one from the
 (allauth.mfa): it refuses a TOTP code used once already, through the shared cache.
 """
 
+import time
 from collections.abc import Callable
 
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
@@ -67,8 +68,20 @@ def _is_setup_page(request: HttpRequest) -> bool:
     return match.view_name in SECOND_FACTOR_SETUP_VIEWS
 
 
+# How long a session remembers that its user passed the second-factor check (needs none, or has one):
+# a member made head of mission, or one who removes their authenticator, is sent to the set-up at most
+# this long after. Within it, a request costs no query for the check.
+SECOND_FACTOR_CHECK_SECONDS = 60
+SECOND_FACTOR_CHECKED_KEY = "second-factor-checked"
+
+
 class SecondFactorRequiredMiddleware:
-    """Send a user who must have a second factor and has none to the authenticator set-up page."""
+    """Send a user who must have a second factor and has none to the authenticator set-up page.
+
+    The check costs two queries; a session that passed it remembers so (for SECOND_FACTOR_CHECK_SECONDS,
+    and only for the user it was made for), so an observer filing visits pays them once a minute, not
+    on every request. A user who must set one up is checked on every request until they have.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -78,18 +91,30 @@ class SecondFactorRequiredMiddleware:
             getattr(settings, "MFA_REQUIRED_FOR_SETUP_ROLES", True)
             and request.user.is_authenticated
             and not _is_setup_page(request)
-            and second_factor_required(request.user)
-            and not has_second_factor(request.user)
+            and not self._passed_recently(request)
         ):
-            messages.warning(
-                request,
-                _(
-                    "Your role in a mission needs a second factor. Set up an authenticator app on your "
-                    "phone to continue."
-                ),
-            )
-            return redirect("mfa_activate_totp")
+            if second_factor_required(request.user) and not has_second_factor(request.user):
+                messages.warning(
+                    request,
+                    _(
+                        "Your role in a mission needs a second factor. Set up an authenticator app on "
+                        "your phone to continue."
+                    ),
+                )
+                return redirect("mfa_activate_totp")
+            request.session[SECOND_FACTOR_CHECKED_KEY] = [
+                request.user.pk,
+                time.time() + SECOND_FACTOR_CHECK_SECONDS,
+            ]
         return self.get_response(request)
+
+    @staticmethod
+    def _passed_recently(request: HttpRequest) -> bool:
+        checked = request.session.get(SECOND_FACTOR_CHECKED_KEY)
+        if not checked:
+            return False
+        user_pk, until = checked
+        return user_pk == request.user.pk and time.time() < until
 
 
 class ActivateTOTPOnceForm(ActivateTOTPForm):

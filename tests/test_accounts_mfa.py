@@ -12,9 +12,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from missions.accounts import SECOND_FACTOR_SETUP_VIEWS
+from missions.accounts import SECOND_FACTOR_CHECKED_KEY, SECOND_FACTOR_SETUP_VIEWS
 from missions.models import AuditEntry, Role
 from tests.factories import PASSWORD, make_member, make_user
 
@@ -256,3 +258,61 @@ def test_the_code_typed_at_set_up_does_not_log_in_again(client, hom):
     response = client.post(reverse("mfa_authenticate"), {"code": code})
     assert response.status_code == 200 and "Incorrect code" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def _end_check_window(client) -> None:
+    """What a minute's wait does: the session's record of the last second-factor check runs out."""
+    session = client.session
+    user_pk, _until = session[SECOND_FACTOR_CHECKED_KEY]
+    session[SECOND_FACTOR_CHECKED_KEY] = [user_pk, time.time() - 1]
+    session.save()
+
+
+def _second_factor_queries(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries if "missions_member" in q["sql"] or "mfa_authenticator" in q["sql"]]
+
+
+def test_an_observer_made_head_of_mission_is_sent_to_the_set_up_when_the_check_window_ends(client, mission):
+    observer = make_member(mission, Role.OBSERVER, user=make_user(_fresh_email()))
+    _login(client, observer.user.email)
+    url = reverse("missions:list")
+    assert client.get(url).status_code == 200
+    # Within the window the check costs no query (the page itself may still ask about members).
+    queries_checked = _second_factor_queries(client, url)
+    _end_check_window(client)
+    queries_rechecked = _second_factor_queries(client, url)
+    assert len(queries_rechecked) == len(queries_checked) + 1
+
+    observer.role = Role.HEAD_OF_MISSION
+    observer.save(update_fields=["role"])
+    assert client.get(url).status_code == 200  # at most a minute late...
+    _end_check_window(client)
+    assert client.get(url)["Location"] == ACTIVATE  # ...then to the set-up, on every page until done
+    assert client.get(url)["Location"] == ACTIVATE
+
+
+def test_a_head_of_mission_whose_authenticator_is_removed_is_sent_back_when_the_check_window_ends(
+    client, mission, hom
+):
+    _login(client, hom.user.email)
+    _activate_totp(client)
+    url = reverse("missions:detail", args=[mission.code])
+    assert client.get(url).status_code == 200
+    Authenticator.objects.filter(user=hom.user).delete()  # e.g. by an administrator
+    _end_check_window(client)
+    assert client.get(url)["Location"] == ACTIVATE
+
+
+def test_the_remembered_check_is_only_for_the_user_it_was_made_for(client, mission, hom):
+    observer = make_member(mission, Role.OBSERVER, user=make_user(_fresh_email()))
+    client.force_login(observer.user)
+    assert client.get(reverse("missions:list")).status_code == 200
+    session = client.session
+    checked = session[SECOND_FACTOR_CHECKED_KEY]
+    client.force_login(hom.user)
+    session = client.session
+    session[SECOND_FACTOR_CHECKED_KEY] = checked  # even if the record survived the change of user
+    session.save()
+    assert client.get(reverse("missions:list"))["Location"] == ACTIVATE
