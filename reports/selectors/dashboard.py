@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Exists, F, FloatField, Func, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from missions.models import Mission, Team
 from polling.models import Area, Visit
@@ -225,7 +226,7 @@ def _live_dashboard(
         )
         breakdown = found[0] if found else None
     return Dashboard(
-        state=None,
+        state=ResultState(mission=mission, as_of=timezone.now()),  # unsaved: the figures are as of now
         coverage=live.coverage(mission, team=team, area=area, area_level=coverage_level),
         results=live.question_results(mission, checklist=checklist, team=team, area=area)
         if checklist
