@@ -14,6 +14,11 @@ by `refresh_results` in the worker). Return types are the dataclasses of
 reports/selectors/types.py; percentages are `Share`s (exact fraction, whole
 percent rounded half up for prose). Everything groups and counts in PostgreSQL in a
 fixed number of queries, whatever the number of visits.
+
+On SQLite (`make run`, the laptop demo) the same selectors run through SQLite
+versions of the few PostgreSQL-only expressions (common.py: AncestorPath, Median,
+UuidList), and `dashboard_data` computes live, since the counts' refresh is
+PostgreSQL SQL.
 """
 
 from reports.selectors.dashboard import Dashboard, dashboard_data, results_state
