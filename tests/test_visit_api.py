@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.forms.models import model_to_dict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from missions.models import AuditEntry, Mission, Role
+from missions.access import get_mission_for
+from missions.models import AuditEntry, Member, Mission, Role
 from polling.models import Answer, Visit, VisitRevision
 from tests.conftest import client_for
 from tests.factories import make_member, make_station, make_team
@@ -296,11 +298,12 @@ def test_queries_per_submission_do_not_grow_with_the_answers(client, mission, ob
 def test_submission_stays_within_a_small_number_of_queries(
     client, mission, observer, version, station, django_assert_max_num_queries
 ):
-    """All of it, framework included: the user (the session comes from Redis and is not written), the
-    second-factor check, then the three statements of the filing and, in a test, its savepoint pair."""
+    """All of it, framework included: the user (the session comes from Redis and is not written), then
+    the three statements of the filing and, in a test, its savepoint pair. (The second-factor check,
+    switched off in tests, costs no query either within the minute its session remembers it.)"""
     client_for(client, observer)
     post(client, mission, payload(version, station))  # the version now has a visit: its questions are cached
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         assert post(client, mission, payload(version, station)).status_code == 201
 
 
@@ -311,6 +314,24 @@ def test_numbers_and_text_are_stored_exactly(client, mission, observer, version,
     visit = Visit.objects.get(uuid=body["uuid"])
     assert visit.answers.get(question__code="A3").number == Decimal("12.50")
     assert visit.answers.get(question__code="A4").text == text
+
+
+def test_the_access_check_loads_the_member_mission_and_team_as_stored(
+    mission, observer, django_assert_num_queries
+):
+    """get_mission_for reads them with one statement of its own: every value must come back as the ORM
+    gives it (the mission's JSON area levels, dates, the member's team), with nothing left to load."""
+    mission.area_levels = ["Region", "District"]
+    mission.save(update_fields=["area_levels"])
+    with django_assert_num_queries(1):
+        access = get_mission_for(observer.user, mission.code)
+        team = access.member.team
+    stored = Mission.objects.get(pk=mission.pk)
+    assert model_to_dict(access.mission) == model_to_dict(stored)
+    assert access.mission.area_levels == ["Region", "District"]
+    assert model_to_dict(access.member) == model_to_dict(Member.objects.get(pk=observer.pk))
+    assert team == observer.team and team.name == observer.team.name
+    assert access.member.mission is access.mission and not access.member._state.adding
 
 
 # Correcting
