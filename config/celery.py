@@ -2,7 +2,6 @@ import os
 
 from celery import Celery
 from celery.signals import setup_logging
-from django.conf import settings
 
 from config.logging import configure_celery_logging
 
@@ -18,11 +17,5 @@ app.autodiscover_tasks()
 # The statement's tasks live in reports/statement_tasks.py (reports/tasks.py holds the results' tasks).
 app.autodiscover_tasks(["reports"], related_name="statement_tasks")
 
-# Periodic work (run `celery -A config beat` next to the workers).
-app.conf.beat_schedule = {
-    **(app.conf.beat_schedule or {}),
-    "statement-render-sweeper": {
-        "task": "reports.statement_tasks.sweep_stuck_renders",
-        "schedule": float(settings.STATEMENT_RENDER_SWEEP_SECONDS),
-    },
-}
+# Periodic work (run `celery -A config beat` next to the workers) is declared next to its tasks:
+# reports/tasks.py and reports/statement_tasks.py add their entries to app.conf.beat_schedule.

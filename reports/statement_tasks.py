@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import app
 from reports.models import StatementRender
 from reports.statements import rendering, services
 
@@ -79,3 +80,13 @@ def sweep_stuck_renders() -> int:
     if requeued:
         logger.warning("re-queued %s statement render(s) left behind", requeued)
     return requeued
+
+
+# Periodic work: beat runs the sweeper every STATEMENT_RENDER_SWEEP_SECONDS.
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "statement-render-sweeper": {
+        "task": "reports.statement_tasks.sweep_stuck_renders",
+        "schedule": float(settings.STATEMENT_RENDER_SWEEP_SECONDS),
+    },
+}
