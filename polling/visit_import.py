@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
@@ -36,6 +37,7 @@ from missions.audit import audit_record
 from missions.models import Member, Mission
 from polling import visits as visit_service
 from polling.importer.tables import xlsx_too_big
+from polling.importer.uploads import STALE_AFTER
 from polling.models import Answer, Channel, ChecklistVersion, Question, Visit, VisitRevision
 
 MAX_ROWS = 100_000
@@ -667,3 +669,26 @@ def mapping_from_targets(
     if "station" not in fields:
         raise ValueError(_("Say which column holds the polling station's code (station=COLUMN)."))
     return ImportMapping(questions=questions, **fields, **options)
+
+
+def visit_upload_dir(mission: Mission) -> str:
+    """Where a visit file waits (in the uploader's session) between its upload and the mapping step."""
+    return f"visit-uploads/{mission.code}"
+
+
+def visit_uploads_purge(*, mission: Mission) -> int:
+    """Files nobody finished mapping within a day are deleted when the next one arrives (as station files
+    are); returns how many."""
+    folder = visit_upload_dir(mission)
+    try:
+        _dirs, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    cutoff = timezone.now() - STALE_AFTER
+    purged = 0
+    for name in names:
+        path = f"{folder}/{name}"
+        if default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+            purged += 1
+    return purged

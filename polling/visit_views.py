@@ -309,7 +309,8 @@ def visit_import_upload(request, code):
         upload = uuid.uuid4()
         file = form.cleaned_data["file"]
         suffix = PurePath(file.name).suffix.lower()
-        path = default_storage.save(f"visit-uploads/{access.mission.code}/{upload}{suffix}", file)
+        visit_import.visit_uploads_purge(mission=access.mission)
+        path = default_storage.save(f"{visit_import.visit_upload_dir(access.mission)}/{upload}{suffix}", file)
         request.session[UPLOAD_SESSION_KEY.format(upload)] = {
             "path": path,
             "name": file.name,

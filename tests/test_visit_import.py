@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -334,6 +335,24 @@ def test_an_upload_belongs_to_the_session_that_made_it(client, mission, secretar
     map_url = upload(client_for(client, secretariat), mission, HEADER).url
     colleague = make_member(mission, Role.SECRETARIAT)
     assert client_for(Client(), colleague).get(map_url).status_code == 404
+
+
+def test_files_left_at_the_mapping_step_for_a_day_are_deleted_by_the_next_upload(
+    client, mission, secretariat, version, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    folder = tmp_path / "visit-uploads" / mission.code
+    folder.mkdir(parents=True)
+    abandoned, recent = folder / "abandoned.csv", folder / "recent.csv"
+    for path in (abandoned, recent):
+        path.write_text(HEADER)
+    two_days_ago = (datetime.datetime.now() - datetime.timedelta(days=2)).timestamp()
+    os.utime(abandoned, (two_days_ago, two_days_ago))
+
+    upload(client_for(client, secretariat), mission, HEADER)
+
+    assert not abandoned.exists() and recent.exists()
+    assert len(list(folder.iterdir())) == 2  # the recent file and the new upload
 
 
 def test_the_command_imports_and_reports_errors(mission, version, observer, stations, tmp_path, capsys):
