@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from config.db import prepared_cursor
 from missions.audit import audit_record
 from missions.models import Member, Mission, Role, Team
 
@@ -80,7 +81,7 @@ def _active_member(user, code: str) -> Member | None:
     """The user's active membership of mission `code` (at most one: a user is a member once), with its
     mission and team loaded."""
     sql, parts = _member_query()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [code, user.pk])
         row = cursor.fetchone()
     if row is None:

@@ -381,9 +381,22 @@ class Answer(models.Model):
     """
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    # No foreign-key constraint in the database for the question and option (Django still refuses to
+    # delete an answered one: PROTECT is enforced by the ORM). A visit's 40-odd answers made PostgreSQL
+    # run two key checks per row, each locking a row of polling_question or polling_option that every
+    # concurrent filing locks too: 1.6 ms of a 3.9 ms insert. The filing validates every answer against
+    # its checklist version, and a version that has visits is never edited (a new version is made).
+    # The question's own index is the first column of answer_question_option.
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers", db_constraint=False, db_index=False
+    )
     option = models.ForeignKey(
-        Option, on_delete=models.PROTECT, null=True, blank=True, related_name="answers"
+        Option,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answers",
+        db_constraint=False,
     )
     number = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     text = models.TextField(blank=True)

@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from missions.audit import CHAIN_LOCK_SQL, append_sql, appended, audit_append, audit_entry, audit_record
+from config.db import pipeline, prepared_cursor
+from missions.audit import append_prepared, audit_append, audit_entry, audit_record
 from missions.models import AuditEntry, Member, Mission, Role
 from polling.models import Answer, Channel, Checklist, ChecklistVersion, PollingStation, Visit, VisitRevision
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid, VisitLocked
@@ -120,7 +120,7 @@ def _version_and_station(
     elif isinstance(number, bool) or not isinstance(number, int):
         errors["version"] = [_("Give the checklist version as a number.")]
     else:
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(_LOOKUP_SQL, [station_code or "", mission.pk, code, number])
             row = cursor.fetchone()
         if row is None:
@@ -214,12 +214,10 @@ def _stored_hashes(visit: Visit) -> set[str]:
     return {visit.content_hash} | {content_hash(c) for c in visit.revisions.values_list("content", flat=True)}
 
 
-# A new visit, its answers, its first revision and its audit entry in one message: the chain's lock,
-# then one statement (PostgreSQL runs every data-modifying WITH clause to completion). Sent in autocommit
-# the message is its own transaction: no BEGIN or COMMIT round trip, and the chain's lock is held while
-# PostgreSQL runs it and commits, for no round trip to the client. The answers go as one JSON array of
-# [question, option, number, text] rows, unpacked there: no Python work per row beyond json.dumps, and
-# one parameter to bind instead of four arrays of them.
+# A new visit, its answers and its first revision in one statement (PostgreSQL runs every data-modifying
+# WITH clause to completion), prepared once per connection (config/db.py). The answers go as one JSON
+# array of [question, option, number, text] rows, unpacked there: no Python work per row beyond
+# json.dumps, and one parameter to bind instead of four arrays of them.
 _INSERT_VISIT_SQL = """
     WITH visit AS (
         INSERT INTO polling_visit (uuid, mission_id, checklist_version_id, station_id, observer_id, team_id,
@@ -233,22 +231,22 @@ _INSERT_VISIT_SQL = """
         FROM visit, jsonb_array_elements(%s::jsonb) a
     ), revision AS (
         INSERT INTO polling_visitrevision (visit_id, number, created_at, user_id, channel, content, changes)
-        SELECT visit.id, 1, %s, %s, %s, %s::jsonb, '{{}}'::jsonb FROM visit
-    ), audit AS ({audit})
-    SELECT visit.id, audit.id, audit.prev_hash, audit.entry_hash FROM visit, audit
+        SELECT visit.id, 1, %s, %s, %s, %s::jsonb, '{}'::jsonb FROM visit
+    )
+    SELECT visit.id FROM visit
 """
-
-
-# What the audit clause becomes without an entry: only bench/submit_visits.py files visits so, to measure
-# what the trail costs.
-_NO_AUDIT_SQL = "SELECT NULL::bigint AS id, NULL::text AS prev_hash, NULL::text AS entry_hash"
 
 
 def _insert_visit(
     visit: Visit, clean: CleanVisit, *, member: Member, channel: str, entry: AuditEntry | None
 ) -> None:
-    """Write a new visit, its answers, its first revision and its audit entry; an IntegrityError if the
-    UUID is taken. Outside a transaction on PostgreSQL, the one message is the transaction."""
+    """Write a new visit, its answers, its first revision and its audit entry in one transaction; an
+    IntegrityError if the UUID is taken (inside a caller's transaction a savepoint keeps it usable).
+
+    On PostgreSQL the visit goes first, then the chain's lock and the audit entry, so the lock is held
+    for the entry and the commit only; the three statements are prepared and sent together (psycopg's
+    pipeline: one round trip), then the commit. `entry=None` files without an entry: only
+    bench/submit_visits.py does, to measure what the trail costs."""
     values = answer_values(clean.spec, clean.answers)
     if connection.vendor != "postgresql":
         with transaction.atomic():
@@ -268,8 +266,6 @@ def _insert_visit(
     answers = json.dumps(
         [[q, o, None if n is None else str(n), t] for q, o, n, t in values], ensure_ascii=False
     )
-    audit_sql, audit_params = append_sql(entry) if entry is not None else (_NO_AUDIT_SQL, [])
-    lock = CHAIN_LOCK_SQL if entry is not None else ""
     params = [
         visit.uuid,
         visit.mission_id,
@@ -290,19 +286,14 @@ def _insert_visit(
         member.user_id,
         channel,
         json.dumps(clean.content, ensure_ascii=False),
-        *audit_params,
     ]
-    # Inside a transaction (a test, a caller's), a savepoint keeps a refused UUID from spoiling it.
-    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with savepoint, connection.cursor() as cursor:
-        cursor.execute(lock + _INSERT_VISIT_SQL.format(audit=audit_sql), params)
-        if lock:
-            cursor.nextset()
-        visit.pk, *stored = cursor.fetchone()
+    with transaction.atomic(), pipeline(), prepared_cursor() as cursor:
+        cursor.execute(_INSERT_VISIT_SQL, params)
+        if entry is not None:
+            append_prepared(entry)
+        (visit.pk,) = cursor.fetchone()
     visit._state.adding = False
     visit._state.db = connection.alias
-    if entry is not None:
-        appended(entry, stored)
 
 
 def visit_submit(

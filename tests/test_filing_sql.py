@@ -1,0 +1,122 @@
+"""The filing's SQL on PostgreSQL: prepared statements, the pipelined transaction and what holds it together.
+
+These run outside a test transaction (transactional_db), as a gunicorn worker does: the visit, its
+answers and revision, the chain's lock and the audit entry go as one transaction of their own.
+"""
+
+import pytest
+from django.db import connection
+from django.db.models import ProtectedError
+from django.test import override_settings
+
+from missions.audit import audit_verify
+from missions.models import AuditEntry, Role
+from polling import visits
+from polling.models import Answer, Visit, VisitRevision
+from tests.factories import make_member, make_mission, make_station, make_team
+from tests.visit_helpers import make_checklist, payload
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own statements")
+
+
+@pytest.fixture
+def setup(transactional_db):
+    mission = make_mission()
+    member = make_member(mission, Role.OBSERVER, team=make_team(mission))
+    version = make_checklist(mission)
+    station = make_station(mission, "0001")
+    return mission, member, version, station
+
+
+def _prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _stored(mission) -> tuple[int, int, int, int]:
+    return (
+        Visit.objects.filter(mission=mission).count(),
+        Answer.objects.filter(visit__mission=mission).count(),
+        VisitRevision.objects.filter(visit__mission=mission).count(),
+        AuditEntry.objects.filter(mission=mission, action="visit.create").count(),
+    )
+
+
+def test_the_hot_statements_are_prepared_once_per_connection(setup):
+    mission, member, version, station = setup
+    for _ in range(3):
+        visits.visit_submit(mission=mission, member=member, payload=payload(version, station))
+    prepared = _prepared()
+    for fragment in ("INSERT INTO polling_visit", "pg_advisory_xact_lock", "INSERT INTO missions_auditentry"):
+        assert sum(fragment in statement for statement in prepared) == 1, fragment
+    assert any("FROM polling_checklist c" in statement for statement in prepared)
+    assert _stored(mission) == (3, 21, 3, 3)
+    assert audit_verify()[1] == []
+
+
+@override_settings(DATABASE_PREPARED_STATEMENTS=False)
+def test_filing_works_the_same_without_prepared_statements(setup):
+    """For a pooler that cannot follow prepared statements: plain statements, one at a time."""
+    mission, member, version, station = setup
+    connection.close()  # a new session: nothing prepared by an earlier test
+    body = payload(version, station)
+    visit, created = visits.visit_submit(mission=mission, member=member, payload=body)
+    again, created_again = visits.visit_submit(mission=mission, member=member, payload=dict(body))
+    assert (created, created_again, again.pk) == (True, False, visit.pk)
+    assert _prepared() == []
+    assert _stored(mission) == (1, 7, 1, 1)
+    assert audit_verify()[1] == []
+
+
+def test_a_resubmission_and_a_conflict_leave_the_connection_usable(setup):
+    """A taken UUID fails inside the pipeline; the transaction is rolled back and the next filing on the
+    same connection goes through."""
+    mission, member, version, station = setup
+    body = payload(version, station)
+    visits.visit_submit(mission=mission, member=member, payload=body)
+    assert visits.visit_submit(mission=mission, member=member, payload=dict(body))[1] is False
+    with pytest.raises(visits.VisitConflict):
+        visits.visit_submit(mission=mission, member=member, payload={**body, "notes": "changed"})
+    assert visits.visit_submit(mission=mission, member=member, payload=payload(version, station))[1] is True
+    assert _stored(mission) == (2, 14, 2, 2)
+    assert audit_verify()[1] == []
+
+
+def test_a_visit_is_not_stored_when_its_audit_entry_cannot_be(setup):
+    """The entry is the last statement of the visit's transaction: if PostgreSQL refuses it, the visit,
+    its answers and revision are rolled back with it (a trigger makes the refusal real)."""
+    mission, member, version, station = setup
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_visit_entries() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.action = 'visit.create' THEN RAISE EXCEPTION 'the trail is full'; END IF; "
+            "RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse_visit_entries BEFORE INSERT ON missions_auditentry "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_visit_entries()"
+        )
+    try:
+        with pytest.raises(Exception, match="the trail is full"):
+            visits.visit_submit(mission=mission, member=member, payload=payload(version, station))
+        assert _stored(mission) == (0, 0, 0, 0)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_visit_entries ON missions_auditentry")
+            cursor.execute("DROP FUNCTION refuse_visit_entries()")
+    assert visits.visit_submit(mission=mission, member=member, payload=payload(version, station))[1] is True
+    assert _stored(mission) == (1, 7, 1, 1)
+
+
+def test_an_answered_question_or_option_cannot_be_deleted(setup):
+    """The database no longer checks the answers' question and option keys (see polling.models.Answer);
+    the ORM still refuses to delete what an answer points at."""
+    mission, member, version, station = setup
+    visits.visit_submit(mission=mission, member=member, payload=payload(version, station))
+    answer = Answer.objects.filter(visit__mission=mission, option__isnull=False).select_related("option").first()
+    with pytest.raises(ProtectedError):
+        answer.option.delete()
+    with pytest.raises(ProtectedError):
+        answer.question.delete()
+    assert Answer.objects.filter(pk=answer.pk).exists()
