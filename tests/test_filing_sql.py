@@ -114,7 +114,9 @@ def test_an_answered_question_or_option_cannot_be_deleted(setup):
     the ORM still refuses to delete what an answer points at."""
     mission, member, version, station = setup
     visits.visit_submit(mission=mission, member=member, payload=payload(version, station))
-    answer = Answer.objects.filter(visit__mission=mission, option__isnull=False).select_related("option").first()
+    answer = (
+        Answer.objects.filter(visit__mission=mission, option__isnull=False).select_related("option").first()
+    )
     with pytest.raises(ProtectedError):
         answer.option.delete()
     with pytest.raises(ProtectedError):
