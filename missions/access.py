@@ -37,7 +37,7 @@ class MissionAccess:
         return self.member.role
 
 
-def _columns(model, alias: str) -> tuple[list[str], list[str], list[list]]:
+def model_columns(model, alias: str) -> tuple[list[str], list[str], list[list]]:
     """A model's columns for a SELECT, its field names for from_db() and each field's value converters."""
     fields = model._meta.concrete_fields
     columns = [f'{alias}."{field.column}"' for field in fields]
@@ -56,7 +56,8 @@ def _member_query() -> tuple[str, list]:
     models' columns, the member's ordering through the user table) than PostgreSQL running it.
     """
     parts = [
-        (model, *_columns(model, alias)) for model, alias in ((Member, "m"), (Mission, "mi"), (Team, "t"))
+        (model, *model_columns(model, alias))
+        for model, alias in ((Member, "m"), (Mission, "mi"), (Team, "t"))
     ]
     select = ", ".join(column for _model, columns, _names, _conv in parts for column in columns)
     sql = (
@@ -68,7 +69,8 @@ def _member_query() -> tuple[str, list]:
     return sql, [(model, names, converters) for model, _columns, names, converters in parts]
 
 
-def _instance(model, names: list[str], converters: list[list], values):
+def model_instance(model, names: list[str], converters: list[list], values):
+    """An instance of `model` from the values model_columns() selected, converted as the ORM does."""
     converted = []
     for value, field_converters in zip(values, converters, strict=True):
         for converter in field_converters:
@@ -90,7 +92,7 @@ def _active_member(user, code: str) -> Member | None:
     for model, names, converters in parts:
         values = row[start : start + len(names)]
         start += len(names)
-        instances.append(None if values[0] is None else _instance(model, names, converters, values))
+        instances.append(None if values[0] is None else model_instance(model, names, converters, values))
     member, mission, team = instances
     member.mission, member.team = mission, team
     return member
