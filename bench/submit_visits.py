@@ -14,7 +14,8 @@
    and latency: the anonymous and logged-in baselines, the filing, and the filing without its audit entry
    (a header the bench's URLconf honours) take turns; then the filing paced at half the rate it reached;
    then a burst: 3,000 visits, 10% of them sent twice (half of those at the same moment on another
-   connection), which must finish without error or duplicate.
+   connection), which must finish without error or duplicate; then as many requests to the bare view,
+   the burst's baseline.
 4. Counts visits, answers, revisions and audit entries in SQL, verifies the audit chain, prints the figures,
    stops gunicorn, drops the database and the run's Redis keys.
 """
@@ -447,6 +448,8 @@ async def drive(
     rate = max(1.0, phases["visits"].rate / 2)
     phases["paced"] = await paced("paced", visits_path, connections, rate, duration, seed=6)
     phases["burst"] = await burst(visits_path, connections, burst_size, 0.10, seed=5)
+    # The same number of requests to the logged-in bare view (all new: its table refuses a repeated UUID).
+    phases["bare burst"] = await burst(baseline_path, connections, len(phases["burst"].samples), 0.0, seed=8)
     for connection in connections + anonymous + unaudited:
         await connection.close()
     return phases
@@ -525,8 +528,9 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
     print(
         f"visits/s as a share of the bare view: {real.rate / bare.rate:.0%} anonymous, {real.rate / base.rate:.0%} "
         f"logged in (target >= 40%). Flat out, latency is the queue: {args.clients} clients / {real.rate:.0f} per s "
-        f"= {args.clients / real.rate * 1000:.0f} ms on average (Little's law); at half that load p99 is "
-        f"{calm.percentile(99):.0f} ms (target < 200 ms)."
+        f"= {args.clients / real.rate * 1000:.0f} ms on average (Little's law; the bare view's own p99 flat out is "
+        f"{base.percentile(99):.0f} ms logged in); at half that load p99 is {calm.percentile(99):.0f} ms "
+        f"(target < 200 ms)."
     )
     print(
         f"the audit trail costs {1 - real.rate / unaudited.rate:.0%} of the filing rate "
@@ -550,7 +554,13 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
         f"p99 {blast.percentile(99):.0f} ms; in SQL {counts['burst_visits']} burst visits, "
         f"{counts['duplicated_uuids']} duplicated UUIDs"
     )
-    filing = [p for name, p in phases.items() if name not in ("bare", "baseline")]
+    bare_blast = phases["bare burst"]
+    print(
+        f"  baseline: the logged-in bare view took {bare_blast.elapsed:.1f} s for the same {len(bare_blast.samples)} "
+        f"requests ({len(bare_blast.samples) / bare_blast.elapsed:.0f}/s, {len(bare_blast.errors())} errors): "
+        f"the burst took {blast.elapsed / bare_blast.elapsed:.1f} times as long"
+    )
+    filing = [p for name, p in phases.items() if name not in ("bare", "baseline", "bare burst")]
     created = sum(1 for p in filing for s in p.samples if s.status == 201)
     answer_rows = sum(p.answer_rows for p in filing)
     print(
@@ -564,7 +574,7 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
     consistent = (
         counts["visits"] == created == counts["revisions"] and counts["answers"] == answer_rows and audited
     )
-    steady_errors = [s for p in (bare, base, real, unaudited, calm) for s in p.errors()]
+    steady_errors = [s for p in (bare, base, real, unaudited, calm, bare_blast) for s in p.errors()]
     for sample in (steady_errors + blast.errors())[:5]:
         print("error:", sample)
     print(

@@ -12,7 +12,7 @@ DATABASE_PREPARED_STATEMENTS=false turns this off (a plain Django cursor then): 
 that cannot follow prepared statements, such as PgBouncer in transaction mode before version 1.21.
 """
 
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection
@@ -53,12 +53,3 @@ def prepared_cursor():
     # queries are logged, the thread check, the execute wrappers.
     with connection._prepare_cursor(_PreparedCursor(connection.connection)) as cursor:
         yield cursor
-
-
-def pipeline():
-    """Statements executed in this block are sent without waiting for each one's result: the first
-    fetch sends them all and waits once (psycopg's pipeline mode). A no-op where nothing is prepared."""
-    if not prepared_statements():
-        return nullcontext()
-    connection.ensure_connection()
-    return connection.connection.pipeline()

@@ -14,7 +14,6 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.db import prepared_cursor
 from missions.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -149,21 +148,6 @@ def appended(entry: AuditEntry, row) -> AuditEntry:
     entry._state.adding = False
     entry._state.db = connection.alias
     return entry
-
-
-_CHAIN_LOCK_ONLY_SQL = CHAIN_LOCK_SQL.rstrip(";")
-
-
-def append_prepared(entry: AuditEntry) -> AuditEntry:
-    """Append `entry` (from audit_entry) with two prepared statements (config.db.prepared_cursor): the
-    chain's lock, then the INSERT, whose snapshot sees what the lock's previous holder committed. Call
-    it in a transaction as its last statement: inside config.db.pipeline() both go in one round trip
-    with the statements before them, and the lock is held from there to the commit."""
-    insert, params = append_sql(entry)
-    with prepared_cursor() as cursor:
-        cursor.execute(_CHAIN_LOCK_ONLY_SQL)
-        cursor.execute(insert, params)
-        return appended(entry, cursor.fetchone())
 
 
 def _append_postgresql(entry: AuditEntry) -> None:

@@ -263,8 +263,8 @@ def _app_queries(queries) -> list[str]:
 
 
 def test_queries_per_submission_do_not_grow_with_the_answers(client, mission, observer, station):
-    """The member, then the checklist version and station in one query, then one statement for the visit,
-    all its answers and its first revision, then its audit entry, however many answers there are. The
+    """The member, then the checklist version and station in one query, then one call for the visit, all
+    its answers, its first revision and its audit entry, however many answers there are. The
     version's questions are read once, not per submission."""
     client_for(client, observer)
 
@@ -286,10 +286,8 @@ def test_queries_per_submission_do_not_grow_with_the_answers(client, mission, ob
         == [
             "missions_member",
             "polling_checklist",  # with its version, whether it has visits, and the station: one query
-            # One statement for the visit, its answers and revision; then the chain's lock (a SELECT
-            # without a table) and the audit entry: prepared, and sent together in one round trip.
-            "polling_visit + polling_answer + polling_visitrevision",
-            "missions_auditentry",
+            # One call writes the visit, its answers, revision and (under the chain's lock) audit entry.
+            "observa_file_visit",
         ]
     )
     assert Answer.objects.filter(question__version__checklist__code="c40").count() == 2 * 47
@@ -301,12 +299,12 @@ def test_submission_stays_within_a_small_number_of_queries(
     client, mission, observer, version, station, django_assert_max_num_queries
 ):
     """All of it, framework included: the user (the session comes from Redis and is not written), then
-    the five statements of the filing (member, checklist and station, visit, chain lock, audit entry; the
-    last three in one round trip) and, in a test, its savepoint pair. (The second-factor check,
+    the three statements of the filing (member, checklist and station, the call that writes the visit)
+    and, in a test, its savepoint pair. (The second-factor check,
     switched off in tests, costs no query either within the minute its session remembers it.)"""
     client_for(client, observer)
     post(client, mission, payload(version, station))  # the version now has a visit: its questions are cached
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         assert post(client, mission, payload(version, station)).status_code == 201
 
 

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.db import pipeline, prepared_cursor
-from missions.audit import append_prepared, audit_append, audit_entry, audit_record
+from config.db import prepared_cursor
+from missions.audit import append_sql, appended, audit_append, audit_entry, audit_record
 from missions.models import AuditEntry, Member, Mission, Role
 from polling.models import Answer, Channel, Checklist, ChecklistVersion, PollingStation, Visit, VisitRevision
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid, VisitLocked
@@ -214,38 +215,20 @@ def _stored_hashes(visit: Visit) -> set[str]:
     return {visit.content_hash} | {content_hash(c) for c in visit.revisions.values_list("content", flat=True)}
 
 
-# A new visit, its answers and its first revision in one statement (PostgreSQL runs every data-modifying
-# WITH clause to completion), prepared once per connection (config/db.py). The answers go as one JSON
-# array of [question, option, number, text] rows, unpacked there: no Python work per row beyond
-# json.dumps, and one parameter to bind instead of four arrays of them.
-_INSERT_VISIT_SQL = """
-    WITH visit AS (
-        INSERT INTO polling_visit (uuid, mission_id, checklist_version_id, station_id, observer_id, team_id,
-            arrived_at, departed_at, notes, assessment, content_hash, revision, review_status, review_comment,
-            created_at, updated_at)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, '', %s, %s)
-        RETURNING id
-    ), answers AS (
-        INSERT INTO polling_answer (visit_id, question_id, option_id, number, text)
-        SELECT visit.id, (a->>0)::bigint, (a->>1)::bigint, (a->>2)::numeric, a->>3
-        FROM visit, jsonb_array_elements(%s::jsonb) a
-    ), revision AS (
-        INSERT INTO polling_visitrevision (visit_id, number, created_at, user_id, channel, content, changes)
-        SELECT visit.id, 1, %s, %s, %s, %s::jsonb, '{}'::jsonb FROM visit
-    )
-    SELECT visit.id FROM visit
-"""
+# A new visit, its answers, its first revision and its audit entry: one call of the function made by
+# polling/migrations/0006_file_visit_function.py, prepared once per connection (config/db.py) and sent
+# in autocommit, so the one round trip is the whole transaction; the chain's lock is held only for the
+# audit entry and the commit. The answers go as one JSON array of [question, option, number, text] rows,
+# unpacked there: no Python work per row beyond json.dumps.
+_FILE_VISIT_SQL = "SELECT * FROM observa_file_visit({})".format(", ".join(["%s"] * 32))
+_NO_AUDIT_PARAMS = [None] * 14
 
 
 def _insert_visit(
     visit: Visit, clean: CleanVisit, *, member: Member, channel: str, entry: AuditEntry | None
 ) -> None:
-    """Write a new visit, its answers, its first revision and its audit entry in one transaction; an
-    IntegrityError if the UUID is taken (inside a caller's transaction a savepoint keeps it usable).
-
-    On PostgreSQL the visit goes first, then the chain's lock and the audit entry, so the lock is held
-    for the entry and the commit only; the three statements are prepared and sent together (psycopg's
-    pipeline: one round trip), then the commit. `entry=None` files without an entry: only
+    """Write a new visit, its answers, its first revision and its audit entry, all or nothing; an
+    IntegrityError if the UUID is taken. `entry=None` files without an entry: only
     bench/submit_visits.py does, to measure what the trail costs."""
     values = answer_values(clean.spec, clean.answers)
     if connection.vendor != "postgresql":
@@ -280,20 +263,22 @@ def _insert_visit(
         visit.content_hash,
         visit.review_status,
         visit.created_at,
-        visit.updated_at,
         answers,
-        visit.created_at,
         member.user_id,
         channel,
         json.dumps(clean.content, ensure_ascii=False),
+        entry is not None,
+        *(append_sql(entry)[1] if entry is not None else _NO_AUDIT_PARAMS),
     ]
-    with transaction.atomic(), pipeline(), prepared_cursor() as cursor:
-        cursor.execute(_INSERT_VISIT_SQL, params)
-        if entry is not None:
-            append_prepared(entry)
-        (visit.pk,) = cursor.fetchone()
+    # Inside a transaction (a test, a caller's), a savepoint keeps a refused UUID from spoiling it.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, prepared_cursor() as cursor:
+        cursor.execute(_FILE_VISIT_SQL, params)
+        visit.pk, *stored = cursor.fetchone()
     visit._state.adding = False
     visit._state.db = connection.alias
+    if entry is not None:
+        appended(entry, stored)
 
 
 def visit_submit(
