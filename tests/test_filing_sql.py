@@ -123,3 +123,14 @@ def test_an_answered_question_or_option_cannot_be_deleted(setup):
     with pytest.raises(ProtectedError):
         answer.question.delete()
     assert Answer.objects.filter(pk=answer.pk).exists()
+
+
+def test_the_function_takes_the_same_chain_lock_as_every_other_append(setup):
+    """The migration writes the lock's key as a literal (a migration must not import app code); if it
+    drifted from missions.audit's, visit entries and the others would append to the chain concurrently."""
+    from missions.audit import CHAIN_LOCK_SQL
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_functiondef('observa_file_visit'::regproc)")
+        source = cursor.fetchone()[0]
+    assert CHAIN_LOCK_SQL.rstrip(";").replace("SELECT ", "PERFORM ") in source
