@@ -203,7 +203,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int, threads: int, env: dict) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, threads: int, env: dict, extra: list[str]) -> subprocess.Popen:
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "config.wsgi:application",
@@ -214,6 +214,7 @@ def start_gunicorn(port: int, workers: int, threads: int, env: dict) -> subproce
         "--keep-alive=30",
         "--backlog=2048",
         "--log-level=warning",
+        *extra,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 30
@@ -266,8 +267,6 @@ class Connection:
 
     async def post(self, path: str, body: bytes, identity: dict | None = None) -> Sample:
         identity = identity or self.identity
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         cookie = f"csrftoken={identity['csrf']}"
         if identity.get("session"):
             cookie += f"; sessionid={identity['session']}"
@@ -277,9 +276,14 @@ class Connection:
             f"{self.extra_headers}\r\n"
         ).encode()
         started = time.perf_counter()
-        self.writer.write(head + body)
-        await self.writer.drain()
-        status = int((await self.reader.readline()).split()[1])
+        reused = self.writer is not None
+        status_line = await self._send(head + body)
+        if not status_line and reused:
+            # The server closed this kept-alive connection while it was idle (gunicorn's keep-alive
+            # timeout): send again on a new one, as HTTP clients do with a stale pooled connection.
+            await self.close()
+            status_line = await self._send(head + body)
+        status = int(status_line.split()[1])
         headers = {}
         while True:
             line = await self.reader.readline()
@@ -297,10 +301,62 @@ class Connection:
             kind = data[:80].decode("latin-1")
         return Sample(status, seconds, int(headers.get("x-queries", "-1")), kind)
 
+    async def _send(self, request: bytes) -> bytes:
+        """Send one request (on a new connection if there is none); the status line, or b"" if the
+        server had closed the connection."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            self.writer.write(request)
+            await self.writer.drain()
+            return await self.reader.readline()
+        except ConnectionError:
+            return b""
+
     async def close(self):
         if self.writer is not None:
             self.writer.close()
             self.writer = self.reader = None
+
+
+class CpuMeter:
+    """CPU time used by the gunicorn master and workers and by this run's PostgreSQL backends, read from
+    /proc: a cost per request that the machine's other load and the client's own share do not move, as
+    they move requests per second."""
+
+    def __init__(self, gunicorn_pid: int, server: str, database: str):
+        self.gunicorn_pid = gunicorn_pid
+        self.database = database
+        self.admin = admin_connection(server)
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _ticks(self, pid: int) -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    def read(self) -> tuple[dict[int, int], dict[int, int]]:
+        master = self.gunicorn_pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        web = {pid: self._ticks(pid) for pid in [master, *map(int, children)]}
+        backends = self.admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [self.database]
+        ).fetchall()
+        return web, {pid: self._ticks(pid) for (pid,) in backends}
+
+    def add(self, phase: "Phase", before: tuple[dict[int, int], dict[int, int]]) -> None:
+        after = self.read()
+        web, db = (
+            sum(now - then.get(pid, 0) for pid, now in a.items())
+            for a, then in zip(after, before, strict=True)
+        )
+        phase.web_cpu += web / self.tick
+        phase.db_cpu += db / self.tick
+
+    def close(self) -> None:
+        self.admin.close()
 
 
 @dataclass
@@ -309,6 +365,11 @@ class Phase:
     samples: list[Sample] = field(default_factory=list)
     elapsed: float = 0.0
     answer_rows: int = 0
+    web_cpu: float = 0.0  # CPU seconds of gunicorn's processes during the phase
+    db_cpu: float = 0.0  # and of this run's PostgreSQL backends
+
+    def cpu_ms(self, seconds: float) -> float:
+        return seconds / len(self.samples) * 1000 if self.samples else 0.0
 
     @property
     def rate(self) -> float:
@@ -421,7 +482,7 @@ async def burst(
 
 
 async def drive(
-    port: int, identities: list[dict], duration: float, burst_size: int, rounds: int
+    port: int, identities: list[dict], duration: float, burst_size: int, rounds: int, meter: CpuMeter
 ) -> dict[str, Phase]:
     connections = [Connection(port, identity) for identity in identities]
     anonymous = [Connection(port, {"csrf": identity["csrf"]}) for identity in identities]
@@ -437,19 +498,28 @@ async def drive(
     # run, and would otherwise favour whichever phase ran in a quiet moment.
     for name in ("bare", "baseline", "visits", "unaudited"):
         phases[name] = Phase(name)
+    turns = (
+        ("bare", baseline_path, anonymous, 3),
+        ("baseline", baseline_path, connections, 3),
+        ("visits", visits_path, connections, 4),
+        ("unaudited", visits_path, unaudited, 7),
+    )
     for turn in range(rounds):
-        part = duration / rounds
-        await steady("bare", baseline_path, anonymous, part, seed=3 + 10 * turn, phase=phases["bare"])
-        await steady(
-            "baseline", baseline_path, connections, part, seed=3 + 10 * turn, phase=phases["baseline"]
-        )
-        await steady("visits", visits_path, connections, part, seed=4 + 10 * turn, phase=phases["visits"])
-        await steady("unaudited", visits_path, unaudited, part, seed=7 + 10 * turn, phase=phases["unaudited"])
+        for name, path, group, seed in turns:
+            before = meter.read()
+            await steady(name, path, group, duration / rounds, seed=seed + 10 * turn, phase=phases[name])
+            meter.add(phases[name], before)
     rate = max(1.0, phases["visits"].rate / 2)
+    before = meter.read()
     phases["paced"] = await paced("paced", visits_path, connections, rate, duration, seed=6)
+    meter.add(phases["paced"], before)
+    before = meter.read()
     phases["burst"] = await burst(visits_path, connections, burst_size, 0.10, seed=5)
+    meter.add(phases["burst"], before)
     # The same number of requests to the logged-in bare view (all new: its table refuses a repeated UUID).
+    before = meter.read()
     phases["bare burst"] = await burst(baseline_path, connections, len(phases["burst"].samples), 0.0, seed=8)
+    meter.add(phases["bare burst"], before)
     for connection in connections + anonymous + unaudited:
         await connection.close()
     return phases
@@ -512,7 +582,10 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
         f"{args.workers} workers x {args.threads} threads, PostgreSQL {counts['postgres']}, {os.cpu_count()} CPUs"
         + f"; load average at the end {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'':58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}{'errors':>8}")
+    print(
+        f"{'':58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}{'errors':>8}"
+        f"{'CPU ms/req: web':>17}{'db':>6}"
+    )
     rows = (
         ("bare view, one INSERT, anonymous", bare),
         ("bare view, one INSERT, logged in (same middleware)", base),
@@ -524,6 +597,7 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
         print(
             f"{label:58}{phase.rate:8.0f}{phase.percentile(50):9.1f}{phase.percentile(99):9.1f}"
             f"{phase.queries:9.0f}{len(phase.errors()):8d}"
+            f"{phase.cpu_ms(phase.web_cpu):17.2f}{phase.cpu_ms(phase.db_cpu):6.2f}"
         )
     print(
         f"visits/s as a share of the bare view: {real.rate / bare.rate:.0%} anonymous, {real.rate / base.rate:.0%} "
@@ -560,6 +634,11 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
         f"requests ({len(bare_blast.samples) / bare_blast.elapsed:.0f}/s, {len(bare_blast.errors())} errors): "
         f"the burst took {blast.elapsed / bare_blast.elapsed:.1f} times as long"
     )
+    print(
+        f"  CPU per request in the burst: web {blast.cpu_ms(blast.web_cpu):.2f} ms, database "
+        f"{blast.cpu_ms(blast.db_cpu):.2f} ms (bare view: {bare_blast.cpu_ms(bare_blast.web_cpu):.2f} + "
+        f"{bare_blast.cpu_ms(bare_blast.db_cpu):.2f} ms)"
+    )
     filing = [p for name, p in phases.items() if name not in ("bare", "baseline", "bare burst")]
     created = sum(1 for p in filing for s in p.samples if s.status == 201)
     answer_rows = sum(p.answer_rows for p in filing)
@@ -593,6 +672,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3, help="turns the baselines and the filing take")
+    parser.add_argument(
+        "--gunicorn",
+        action="append",
+        default=[],
+        help="another gunicorn option, e.g. --gunicorn=--reuse-port",
+    )
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look afterwards")
     args = parser.parse_args()
 
@@ -621,10 +706,14 @@ def main() -> int:
     try:
         print(f"Setting up {name} ...", flush=True)
         identities = build_world(args.clients)
-        process = start_gunicorn(free_port(), args.workers, args.threads, env)
+        process = start_gunicorn(free_port(), args.workers, args.threads, env, args.gunicorn)
         port = int(process.args[2].rsplit(":", 1)[1])
         print(f"gunicorn on 127.0.0.1:{port}; driving load ...", flush=True)
-        phases = asyncio.run(drive(port, identities, args.duration, args.burst, args.rounds))
+        meter = CpuMeter(process.pid, server, name)
+        try:
+            phases = asyncio.run(drive(port, identities, args.duration, args.burst, args.rounds, meter))
+        finally:
+            meter.close()
         stop_gunicorn(process)
         ok = report(phases, sql_counts(database_url), args)
     finally:
