@@ -90,8 +90,8 @@ class SecondFactorRequiredMiddleware:
         if (
             getattr(settings, "MFA_REQUIRED_FOR_SETUP_ROLES", True)
             and request.user.is_authenticated
-            and not _is_setup_page(request)
             and not self._passed_recently(request)
+            and not _is_setup_page(request)  # resolves the URL: after the cheap check
         ):
             if second_factor_required(request.user) and not has_second_factor(request.user):
                 messages.warning(
