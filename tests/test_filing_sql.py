@@ -5,7 +5,7 @@ visit, its answers and revision, takes the chain's lock and appends the audit en
 """
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.test import override_settings
 
@@ -123,6 +123,40 @@ def test_an_answered_question_or_option_cannot_be_deleted(setup):
     with pytest.raises(ProtectedError):
         answer.question.delete()
     assert Answer.objects.filter(pk=answer.pk).exists()
+
+
+def test_deleting_a_visit_still_deletes_its_answers(setup):
+    """Nor does it check their visit key: Django's CASCADE deletes a visit's answers with it."""
+    mission, member, version, station = setup
+    kept, _ = visits.visit_submit(mission=mission, member=member, payload=payload(version, station))
+    gone, _ = visits.visit_submit(mission=mission, member=member, payload=payload(version, station))
+    gone.delete()
+    assert Answer.objects.filter(visit_id=gone.pk).count() == 0
+    assert Answer.objects.filter(visit_id=kept.pk).count() == 7
+
+
+@pytest.mark.parametrize("with_option", [True, False])
+def test_the_database_stores_an_answer_once(setup, with_option):
+    """One unique index (visit, question, option or 0) for both kinds of answer: a second row for the same
+    question is refused, and so is a second row for the same chosen option; other options are not."""
+    mission, member, version, station = setup
+    visit, _ = visits.visit_submit(mission=mission, member=member, payload=payload(version, station))
+    answer = Answer.objects.filter(visit=visit, option__isnull=not with_option).first()
+    if with_option:
+        other = answer.question.options.exclude(pk=answer.option_id).first()
+        Answer.objects.filter(visit=visit, question=answer.question).exclude(pk=answer.pk).delete()
+        Answer.objects.create(visit=visit, question=answer.question, option=other)  # another option: fine
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Answer.objects.create(visit=visit, question=answer.question, option=answer.option, text="twice")
+
+
+def test_a_visits_answers_are_read_through_the_unique_index(setup):
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT * FROM polling_answer WHERE visit_id = 1")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "answer_once" in plan
 
 
 def test_the_function_takes_the_same_chain_lock_as_every_other_append(setup):
