@@ -17,5 +17,6 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-collectstatic-key-not-used-a
 USER observa
 ENV MEDIA_ROOT=/data/media PRIVATE_MEDIA_ROOT=/data/private
 EXPOSE 8000
-# Workers, threads and the JSON access log: config/gunicorn.py (GUNICORN_WORKERS, GUNICORN_THREADS).
+# Workers, threads, sockets and the JSON access log: config/gunicorn.py (GUNICORN_WORKERS, GUNICORN_THREADS,
+# GUNICORN_REUSE_PORT).
 CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]

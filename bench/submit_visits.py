@@ -1,6 +1,6 @@
 """How fast can observers file visits? A load test of POST /m/<mission>/api/visits/ under gunicorn on PostgreSQL.
 
-    .venv/bin/python bench/submit_visits.py [--clients 64] [--duration 15] [--rounds 3] [--workers 4] [--threads 2]
+    .venv/bin/python bench/submit_visits.py [--clients 64] [--duration 15] [--rounds 3] [--workers N] [--threads 2]
 
 1. Creates a throwaway PostgreSQL database (DATABASE_SERVER, default postgres://postgres@127.0.0.1:5432),
    migrates it, and builds a mission with a 40-question checklist, 1,000 polling stations and one observer
@@ -203,7 +203,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int, threads: int, env: dict, extra: list[str]) -> subprocess.Popen:
+def start_gunicorn(
+    port: int, workers: int, threads: int, env: dict, extra: list[str], reuse_port: bool
+) -> subprocess.Popen:
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "config.wsgi:application",
@@ -214,6 +216,7 @@ def start_gunicorn(port: int, workers: int, threads: int, env: dict, extra: list
         "--keep-alive=30",
         "--backlog=2048",
         "--log-level=warning",
+        *(["--reuse-port"] if reuse_port else []),
         *extra,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
@@ -578,7 +581,7 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
     unaudited = phases["unaudited"]
     print(
         f"\nVisit filing bench: {args.clients} keep-alive clients, {args.duration:.0f} s per phase in {args.rounds} "
-        f"turns, gunicorn gthread "
+        f"turns, gunicorn gthread{'' if args.shared_socket else ' (a socket per worker)'} "
         f"{args.workers} workers x {args.threads} threads, PostgreSQL {counts['postgres']}, {os.cpu_count()} CPUs"
         + f"; load average at the end {os.getloadavg()[0]:.1f}"
     )
@@ -668,8 +671,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--duration", type=float, default=15.0)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    # The production defaults (config/gunicorn.py): a worker per CPU, 2 threads, a socket per worker.
+    from config import gunicorn as production
+
+    parser.add_argument("--workers", type=int, default=production.workers)
+    parser.add_argument("--threads", type=int, default=production.threads)
+    parser.add_argument(
+        "--shared-socket", action="store_true", help="one listening socket for all workers (no SO_REUSEPORT)"
+    )
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3, help="turns the baselines and the filing take")
     parser.add_argument(
@@ -706,7 +715,9 @@ def main() -> int:
     try:
         print(f"Setting up {name} ...", flush=True)
         identities = build_world(args.clients)
-        process = start_gunicorn(free_port(), args.workers, args.threads, env, args.gunicorn)
+        process = start_gunicorn(
+            free_port(), args.workers, args.threads, env, args.gunicorn, reuse_port=not args.shared_socket
+        )
         port = int(process.args[2].rsplit(":", 1)[1])
         print(f"gunicorn on 127.0.0.1:{port}; driving load ...", flush=True)
         meter = CpuMeter(process.pid, server, name)
