@@ -390,7 +390,8 @@ class Answer(models.Model):
     # transaction), by a correction holding the visit's row lock, and by the imports, which validate
     # every answer against its checklist version; a version that has visits is never edited.
     # answer_once leads with the visit (the visit's answers) and answer_question_option with the
-    # question (results), so neither key has an index of its own.
+    # question (results), so the visit and question keys have no index of their own; the option's has
+    # one (deleting an option looks for its answers).
     visit = models.ForeignKey(
         Visit, on_delete=models.CASCADE, related_name="answers", db_constraint=False, db_index=False
     )
