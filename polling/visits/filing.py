@@ -19,11 +19,13 @@ from polling.visits.validation import (
     VersionSpec,
     answer_values,
     build_content,
+    canonical_json,
     clean_fields,
     content_changes,
     content_hash,
     parse_uuid,
     remember_spec,
+    text_hash,
     validate_answers,
     version_spec,
 )
@@ -179,6 +181,7 @@ class CleanVisit:
     fields: dict[str, Any]
     answers: dict[str, Any]
     content: dict
+    content_json: str  # canonical_json(content): hashed, and stored as the first revision's content
     digest: str
 
 
@@ -208,7 +211,8 @@ def _clean_visit(mission: Mission, payload, *, version: ChecklistVersion | None 
     if errors:
         raise VisitInvalid(errors)
     content = build_content(spec, station=str(station_code).strip(), fields=fields, answers=answers)
-    return CleanVisit(spec, station, fields, answers, content, content_hash(content))
+    text = canonical_json(content)
+    return CleanVisit(spec, station, fields, answers, content, text, text_hash(text))
 
 
 def _stored_hashes(visit: Visit) -> set[str]:
@@ -266,7 +270,7 @@ def _insert_visit(
         answers,
         member.user_id,
         channel,
-        json.dumps(clean.content, ensure_ascii=False),
+        clean.content_json,  # jsonb: the canonical text serialised once for the hash serves as well
         entry is not None,
         *(append_sql(entry)[1] if entry is not None else _NO_AUDIT_PARAMS),
     ]

@@ -473,10 +473,18 @@ def build_content(
     }
 
 
-def content_hash(content: Mapping) -> str:
-    """SHA-256 of the canonical JSON: sorted keys, no spaces; answers are normalised by build_content."""
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(content: Mapping) -> str:
+    """The canonical JSON the hash covers: sorted keys, no spaces; answers are normalised by build_content."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def content_hash(content: Mapping) -> str:
+    """SHA-256 of the canonical JSON."""
+    return text_hash(canonical_json(content))
 
 
 def answer_values(spec: VersionSpec, answers: Mapping[str, Any]) -> list[tuple[int, int | None, Any, str]]:
