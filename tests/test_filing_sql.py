@@ -159,6 +159,52 @@ def test_a_visits_answers_are_read_through_the_unique_index(setup):
     assert "answer_once" in plan
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM polling_visit WHERE mission_id = 1",  # a mission's visits, its deletion's cascade
+        "SELECT * FROM polling_visit WHERE reviewed_by_id IN (1, 2)",  # deleting users: SET NULL
+        "SELECT * FROM polling_visit WHERE team_id IN (1, 2)",  # deleting a team: SET NULL
+        "SELECT * FROM polling_visit WHERE station_id IN (1, 2)",  # deleting a station: PROTECT
+        "SELECT * FROM polling_visitrevision WHERE visit_id IN (1, 2)",  # deleting visits: CASCADE
+        "SELECT * FROM polling_answer WHERE option_id IN (1, 2)",  # deleting options: PROTECT
+        "SELECT * FROM polling_answer WHERE question_id IN (1, 2)",  # deleting questions: PROTECT
+    ],
+)
+def test_every_key_lookup_has_an_index(setup, query):
+    """Dropping an index another one covers must not leave a deletion scanning the whole table."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN " + query)
+        plan = " ".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "Seq Scan" not in plan, plan
+
+
+def test_no_index_of_the_filings_tables_is_covered_by_another(setup):
+    """A filing adds an entry to every index of these tables: a plain index whose columns lead another
+    index serves no query the other cannot."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname, i.indexrelid::regclass::text, i.indisunique, i.indpred IS NOT NULL,
+                   i.indexprs IS NOT NULL, i.indkey::int2[]
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+            WHERE c.relname IN ('polling_visit', 'polling_visitrevision', 'polling_answer')
+            """
+        )
+        rows = cursor.fetchall()
+    assert {row[1] for row in rows} >= {"visit_mission_team", "visit_reviewed_by", "answer_once"}
+    covered = [
+        (name, other)
+        for table, name, unique, partial, expression, keys in rows
+        if not (unique or partial or expression)
+        for other_table, other, _u, other_partial, _e, other_keys in rows
+        if other_table == table and other != name and not other_partial and other_keys[: len(keys)] == keys
+    ]
+    assert covered == []
+
+
 def test_the_function_takes_the_same_chain_lock_as_every_other_append(setup):
     """The migration writes the lock's key as a literal (a migration must not import app code); if it
     drifted from missions.audit's, visit entries and the others would append to the chain concurrently."""
