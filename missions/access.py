@@ -49,8 +49,9 @@ def model_columns(model, alias: str) -> tuple[list[str], list[str], list[list]]:
 
 
 @cache
-def _member_query() -> tuple[str, list]:
-    """The member, their mission and their team in one statement, written once from the models' fields.
+def _member_query(lateral: str = "") -> tuple[str, list]:
+    """The member, their mission and their team in one statement, written once from the models' fields;
+    with `lateral`, a subquery about the mission (`mi`) whose one row, or NULLs, ends each result row.
 
     Every request of an observer starts here, and the ORM spent longer composing this query (three
     models' columns, the member's ordering through the user table) than PostgreSQL running it.
@@ -61,10 +62,11 @@ def _member_query() -> tuple[str, list]:
     ]
     select = ", ".join(column for _model, columns, _names, _conv in parts for column in columns)
     sql = (
-        f"SELECT {select} FROM {Member._meta.db_table} m "  # noqa: S608 (table and column names only)
+        f"SELECT {select}{', extra.*' if lateral else ''} FROM {Member._meta.db_table} m "  # noqa: S608 (names only)
         f"JOIN {Mission._meta.db_table} mi ON mi.id = m.mission_id "
         f"LEFT JOIN {Team._meta.db_table} t ON t.id = m.team_id "
-        "WHERE mi.code = %s AND m.user_id = %s AND m.is_active"
+        + (f"LEFT JOIN LATERAL ({lateral}) extra ON true " if lateral else "")
+        + "WHERE mi.code = %s AND m.user_id = %s AND m.is_active"
     )
     return sql, [(model, names, converters) for model, _columns, names, converters in parts]
 
@@ -79,15 +81,15 @@ def model_instance(model, names: list[str], converters: list[list], values):
     return model.from_db(connection.alias, names, converted)
 
 
-def _active_member(user, code: str) -> Member | None:
+def _active_member(user, code: str, lateral: str = "", params=()) -> tuple[Member | None, tuple]:
     """The user's active membership of mission `code` (at most one: a user is a member once), with its
-    mission and team loaded."""
-    sql, parts = _member_query()
+    mission and team loaded, and the values of the `lateral` subquery's row (see _member_query)."""
+    sql, parts = _member_query(lateral)
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [code, user.pk])
+        cursor.execute(sql, [*params, code, user.pk])
         row = cursor.fetchone()
     if row is None:
-        return None
+        return None, ()
     instances, start = [], 0
     for model, names, converters in parts:
         values = row[start : start + len(names)]
@@ -95,14 +97,14 @@ def _active_member(user, code: str) -> Member | None:
         instances.append(None if values[0] is None else model_instance(model, names, converters, values))
     member, mission, team = instances
     member.mission, member.team = mission, team
-    return member
+    return member, tuple(row[start:])
 
 
 def get_mission_for(user, code: str, *, write: bool = False) -> MissionAccess:
     """The mission `code` as `user` may see it; `write=True` demands a set-up role."""
     if not user.is_authenticated:
         raise Http404
-    member = _active_member(user, code)
+    member, _extra = _active_member(user, code)
     if member is None:
         audit_record(
             action="access.refused",
@@ -120,6 +122,18 @@ def get_mission_for(user, code: str, *, write: bool = False) -> MissionAccess:
         )
         raise PermissionDenied(_("Your role in this mission may not change its set-up."))
     return MissionAccess(mission=member.mission, member=member)
+
+
+def get_mission_with(user, code: str, lateral: str, params) -> tuple[MissionAccess, tuple | None]:
+    """get_mission_for(user, code), and in the same round trip the row of a query about the mission:
+    `lateral` is a subquery that names the mission `mi` and takes `params` (NULLs when it finds no row).
+    For a hot path whose next question about the mission is known before the member is."""
+    if user.is_authenticated:
+        member, extra = _active_member(user, code, lateral, params)
+        if member is not None:
+            return MissionAccess(mission=member.mission, member=member), extra
+    # Refused as everywhere; None if the user became a member in between: the caller asks on its own.
+    return get_mission_for(user, code), None
 
 
 def get_team_for(access: MissionAccess, team_uuid, *, write: bool = False) -> Team:

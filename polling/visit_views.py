@@ -112,13 +112,19 @@ def _visit_url(mission, visit) -> str:
 
 @json_api("POST")
 def api_visit_submit(request, code):
-    access = get_mission_for(request.user, code)
+    try:
+        payload = _body(request)
+    except service.VisitInvalid:
+        get_mission_for(request.user, code)  # a non-member learns nothing, not even that the body was wrong
+        raise
+    access, lookup = service.filing_access(request.user, code, payload)
     visit, created = service.visit_submit(
         mission=access.mission,
         member=access.member,
-        payload=_body(request),
+        payload=payload,
         channel=_channel(request),
         request=request,
+        lookup=lookup,
     )
     body = {
         "status": "created" if created else "duplicate",

@@ -221,6 +221,34 @@ def test_outsider_gets_404_json(client, mission, outsider, version, station):
     assert Visit.objects.count() == 0
 
 
+def test_outsider_gets_404_even_for_a_body_that_is_not_json(client, mission, outsider):
+    """The refusal comes before the body is judged, and is recorded once."""
+    response = client_for(client, outsider).post(
+        submit_url(mission), data="{", content_type="application/json"
+    )
+    assert response.status_code == 404 and response.json()["status"] == "not_found"
+    post(client, mission, {"checklist": "opening", "version": 1, "station": "0001"})
+    assert AuditEntry.objects.filter(action="access.refused", actor=outsider.user).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"checklist": "closing"}, {"checklist"}),  # no such checklist: no version either
+        ({"version": 7}, {"version"}),
+        ({"station": "9999"}, {"station"}),
+        ({"checklist": "closing", "station": "9999"}, {"checklist", "station"}),
+        ({"version": "1"}, {"version"}),  # not a number: nothing to look up
+    ],
+)
+def test_what_the_visit_names_must_exist(client, mission, observer, version, station, change, errors):
+    """The member's statement looks up the checklist version and station too; a name it does not find
+    is refused by name, as a separate lookup would."""
+    response = post(client_for(client, observer), mission, {**payload(version, station), **change})
+    assert response.status_code == 400 and set(response.json()["errors"]) == errors
+    assert Visit.objects.count() == 0
+
+
 def test_closed_mission_refuses_filing_with_403(client, mission, observer, version, station):
     mission.status = Mission.Status.CLOSED
     mission.save()
@@ -263,9 +291,9 @@ def _app_queries(queries) -> list[str]:
 
 
 def test_queries_per_submission_do_not_grow_with_the_answers(client, mission, observer, station):
-    """The member, then the checklist version and station in one query, then one call for the visit, all
-    its answers, its first revision and its audit entry, however many answers there are. The
-    version's questions are read once, not per submission."""
+    """The member, with the checklist version and station in the same statement, then one call for the
+    visit, all its answers, its first revision and its audit entry, however many answers there are.
+    The version's questions are read once, not per submission."""
     client_for(client, observer)
 
     def queries_for(count):
@@ -277,19 +305,13 @@ def test_queries_per_submission_do_not_grow_with_the_answers(client, mission, ob
                 post(client, mission, payload(version, station, answers=answers_for(questions))).status_code
                 == 201
             )
-        return _app_queries(queries)
+        return _app_queries(queries), [q["sql"] for q in queries.captured_queries]
 
-    few, many = queries_for(5), queries_for(40)
-    assert (
-        few
-        == many
-        == [
-            "missions_member",
-            "polling_checklist",  # with its version, whether it has visits, and the station: one query
-            # One call writes the visit, its answers, revision and (under the chain's lock) audit entry.
-            "observa_file_visit",
-        ]
-    )
+    (few, _sql), (many, sql) = queries_for(5), queries_for(40)
+    # One call writes the visit, its answers, revision and (under the chain's lock) audit entry.
+    assert few == many == ["polling_checklist", "observa_file_visit"]
+    lookup = next(statement for statement in sql if "polling_checklist" in statement)
+    assert all(name in lookup for name in ("missions_member", "LATERAL", "polling_pollingstation"))
     assert Answer.objects.filter(question__version__checklist__code="c40").count() == 2 * 47
     entry = AuditEntry.objects.filter(action="visit.create").latest("id")
     assert entry.actor == observer.user and entry.mission == mission and entry.ip_address == "127.0.0.1"

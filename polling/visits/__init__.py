@@ -28,6 +28,7 @@ from polling.visits.errors import (
 from polling.visits.filing import (
     can_edit_visit,
     can_review_visit,
+    filing_access,
     visit_flag_follow_up,
     visit_lock_reason,
     visit_mark_reviewed,
@@ -77,6 +78,7 @@ __all__ = [
     "content_hash",
     "decimal_str",
     "incident_report",
+    "filing_access",
     "parse_uuid",
     "shown_questions",
     "spec_from_definition",
