@@ -1,6 +1,7 @@
 """Turn a DATABASE_URL into a Django DATABASES entry.
 
-Only PostgreSQL and SQLite are supported; anything else is a configuration error.
+Only PostgreSQL and SQLite are supported; anything else is a configuration error. PostgreSQL goes
+through config.postgresql, Django's backend with a health check that needs no round trip.
 """
 
 from urllib.parse import parse_qs, unquote, urlparse
@@ -13,7 +14,7 @@ def parse_database_url(url: str) -> dict:
     if parts.scheme in ("postgres", "postgresql", "pgsql"):
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "config.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),

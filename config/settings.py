@@ -107,7 +107,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The statements of the filing's hot path are prepared on PostgreSQL (config/db.py); false for a
 # connection pooler that cannot follow prepared statements (PgBouncer in transaction mode before 1.21).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
-if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith(".postgresql"):
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
 
 # Cache: Redis when REDIS_URL is set (shared by every web process: rate limits

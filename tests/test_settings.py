@@ -75,7 +75,7 @@ def test_env_secret_reads_a_file(monkeypatch, tmp_path):
 
 def test_database_url_is_parsed_for_postgres():
     db = parse_database_url("postgres://obs:p%40ss@db.internal:6543/observa?sslmode=require")
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "config.postgresql"
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
         "obs",
         "p@ss",
