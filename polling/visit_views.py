@@ -1,6 +1,7 @@
 """Election day: the filing API (docs/visit-api.md), the visit and incident pages, review and bulk import."""
 
 import json
+import re
 import uuid
 from functools import wraps
 from pathlib import PurePath
@@ -76,27 +77,55 @@ def json_api(*methods: str):
     return decorator
 
 
+# Text PostgreSQL cannot store: NUL, and lone surrogates (UTF-8 cannot encode them). In a JSON body they
+# come only from a \u escape or, as json.loads decodes bytes with surrogatepass, from the bytes of an
+# encoded surrogate (ED A0-BF): a body without these needs no walk through its values. (An escaped
+# backslash before "u0000" matches too; the walk then finds nothing.)
+_UNSTORABLE_HINT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
 def _body(request) -> dict:
+    body = request.body
     try:
-        payload = json.loads(request.body or b"null")
+        payload = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise service.VisitInvalid({"__all__": [_("The request body is not valid JSON.")]}) from None
     if not isinstance(payload, dict):
         raise service.VisitInvalid({"__all__": [_("Send a JSON object.")]})
-    holding_nul = [key for key, value in payload.items() if _holds_nul(key) or _holds_nul(value)]
-    if holding_nul:  # PostgreSQL text cannot store it: refuse here rather than fail in the database
-        message = _("Remove the NUL character (\\u0000): text cannot hold it.")
-        raise service.VisitInvalid({key: [message] for key in holding_nul})
+    if _UNSTORABLE_HINT.search(body):
+        errors = {}
+        for key, value in payload.items():
+            if _holds(_has_nul, key) or _holds(_has_nul, value):
+                # PostgreSQL text cannot store it: refuse here rather than fail in the database
+                errors[key] = [_("Remove the NUL character (\\u0000): text cannot hold it.")]
+            elif _holds(_has_surrogate, key) or _holds(_has_surrogate, value):
+                errors[key] = [
+                    _("Remove the unpaired surrogate (\\ud800-\\udfff): text must be valid Unicode.")
+                ]
+        if errors:
+            raise service.VisitInvalid(errors)
     return payload
 
 
-def _holds_nul(value) -> bool:
+def _has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _holds(test, value) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return test(value)
     if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+        return any(_holds(test, key) or _holds(test, item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
+        return any(_holds(test, item) for item in value)
     return False
 
 

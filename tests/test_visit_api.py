@@ -184,6 +184,46 @@ def test_body_that_is_not_json_is_invalid(client, mission, observer):
     assert response.status_code == 400 and response.json()["errors"]["__all__"]
 
 
+def _raw_post(client, mission, body: bytes):
+    return client.post(submit_url(mission), data=body, content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("notes", "field"),
+    [
+        (b'"a \\u0000 b"', "NUL"),  # NUL escaped
+        (b'"a \\ud800 b"', "surrogate"),  # a lone surrogate escaped
+        (b'"a \\uDFFF b"', "surrogate"),
+        (b'"a \xed\xa0\x80 b"', "surrogate"),  # its UTF-8-style bytes, which json.loads lets through
+    ],
+)
+def test_text_the_database_cannot_store_is_refused_by_field(
+    client, mission, observer, version, station, notes, field
+):
+    body = json.dumps(payload(version, station)).encode()[:-1] + b', "notes": ' + notes + b"}"
+    response = _raw_post(client_for(client, observer), mission, body)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert list(errors) == ["notes"] and field in errors["notes"][0]
+    assert Visit.objects.count() == 0
+
+
+def test_text_that_only_looks_like_an_escape_is_stored_as_typed(client, mission, observer, version, station):
+    """A backslash typed before "u0000" or "ud800", and a Korean syllable (whose UTF-8 starts with ED)."""
+    notes = "C:\\u0000\\ud800 \ud55c"
+    response = post(client_for(client, observer), mission, {**payload(version, station), "notes": notes})
+    assert response.status_code == 201
+    assert Visit.objects.get().notes == notes
+
+
+def test_a_nul_inside_the_answers_is_refused_under_answers(client, mission, observer, version, station):
+    body = payload(version, station)
+    code = next(iter(body["answers"]))
+    body["answers"][code] = "x\x00"
+    response = post(client_for(client, observer), mission, body)
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["answers"]
+
+
 def test_unpublished_version_and_closed_checklist_are_refused(client, mission, observer, version, station):
     client_for(client, observer)
     draft = make_checklist(mission, checklist=version.checklist, number=2, publish=False)
