@@ -1,11 +1,11 @@
 """Filing, correcting and reviewing visits."""
 
-import json
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -259,7 +259,7 @@ def _stored_hashes(visit: Visit) -> set[str]:
 # polling/migrations/0006_file_visit_function.py, prepared once per connection (config/db.py) and sent
 # in autocommit, so the one round trip is the whole transaction; the chain's lock is held only for the
 # audit entry and the commit. The answers go as one JSON array of [question, option, number, text] rows,
-# unpacked there: no Python work per row beyond json.dumps.
+# unpacked there: no Python work per row beyond orjson.dumps.
 _FILE_VISIT_SQL = "SELECT * FROM observa_file_visit({})".format(", ".join(["%s"] * 32))
 _NO_AUDIT_PARAMS = [None] * 14
 
@@ -286,9 +286,7 @@ def _insert_visit(
             if entry is not None:
                 audit_append(entry)
         return
-    answers = json.dumps(
-        [[q, o, None if n is None else str(n), t] for q, o, n, t in values], ensure_ascii=False
-    )
+    answers = orjson.dumps([[q, o, None if n is None else str(n), t] for q, o, n, t in values]).decode()
     params = [
         visit.uuid,
         visit.mission_id,
