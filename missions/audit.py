@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.canonical import canonical_json
 from missions.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -51,7 +53,7 @@ def _canonical(entry: AuditEntry) -> str:
         "ip_address": entry.ip_address,
         "user_agent": entry.user_agent,
     }
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return canonical_json(body)
 
 
 def _chained(prev_hash: str, canonical: str) -> str:
@@ -120,6 +122,14 @@ def _new_entry(*, action, actor, mission, mission_code, target, changes, request
     )
 
 
+def _changes_json(changes: dict) -> str:
+    """The changes as JSON for the jsonb column (any key order): orjson, or json.dumps for what it refuses."""
+    try:
+        return orjson.dumps(changes).decode()
+    except TypeError:
+        return json.dumps(changes, ensure_ascii=False)
+
+
 def append_sql(entry: AuditEntry) -> tuple[str, list]:
     """The INSERT that appends `entry` (from audit_entry) and its parameters, for a data-modifying WITH
     clause of a statement that follows CHAIN_LOCK_SQL in the same message; it returns (id, prev_hash,
@@ -134,7 +144,7 @@ def append_sql(entry: AuditEntry) -> tuple[str, list]:
         entry.target_type,
         entry.target_id,
         entry.target_repr,
-        json.dumps(entry.changes, ensure_ascii=False),
+        _changes_json(entry.changes),
         entry.ip_address,
         entry.user_agent,
         _canonical(entry),

@@ -3,7 +3,6 @@ hash tells a resubmission from a conflict. The same rules as the filing page, en
 
 import datetime
 import hashlib
-import json
 import re
 import uuid
 from collections import defaultdict
@@ -12,11 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import orjson
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from config.canonical import canonical_json as canonical
 from polling.models import (
     Answer,
     Assessment,
@@ -476,19 +475,9 @@ def build_content(
 
 
 def canonical_json(content: Mapping) -> str:
-    """The canonical JSON the hash covers: sorted keys, no spaces, not ASCII-escaped; answers are
-    normalised by build_content.
-
-    The hashes stored so far are of json.dumps(content, sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False). For what a content holds (text, integers, null, lists and objects: numbers
-    are text) orjson writes the same bytes, 8 times faster (tests/test_visit_validation.py compares
-    them on every control character and more). What orjson refuses (a lone surrogate, an integer over
-    64 bits, a key that is not text) goes to json.dumps, as before.
-    """
-    try:
-        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The canonical JSON the hash covers (config/canonical.py); answers are normalised by build_content,
+    which writes numbers as text."""
+    return canonical(content, floats_possible=False)
 
 
 def text_hash(text: str) -> str:
