@@ -15,7 +15,7 @@ that cannot follow prepared statements, such as PgBouncer in transaction mode be
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 try:
     import psycopg
@@ -32,10 +32,11 @@ else:
             return self._query
 
 
-def prepared_statements() -> bool:
+def prepared_statements(db=None) -> bool:
+    db = connection if db is None else db
     return (
         psycopg is not None
-        and connection.vendor == "postgresql"
+        and db.vendor == "postgresql"
         and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)
     )
 
@@ -44,12 +45,13 @@ def prepared_statements() -> bool:
 def prepared_cursor():
     """A cursor on Django's connection (its transaction, its query logging and execute wrappers) whose
     statements are prepared. One SQL statement per execute: a prepared statement cannot hold two."""
-    if not prepared_statements():
-        with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy looks it up again
+    if not prepared_statements(db):
+        with db.cursor() as cursor:
             yield cursor
         return
-    connection.ensure_connection()
+    db.ensure_connection()
     # _prepare_cursor is what connection.cursor() wraps its own cursors with: the debug wrapper when
     # queries are logged, the thread check, the execute wrappers.
-    with connection._prepare_cursor(_PreparedCursor(connection.connection)) as cursor:
+    with db._prepare_cursor(_PreparedCursor(db.connection)) as cursor:
         yield cursor
