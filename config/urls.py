@@ -13,8 +13,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", include("missions.urls")),
+    # Django tries the patterns in order: election day's filing routes come first (polling/urls.py).
+    # Every pattern of these apps has its own literal segments after m/<code>/, so the order changes
+    # nothing else.
     path("", include("polling.urls")),
+    path("", include("missions.urls")),
     path("", include("reports.urls")),
 ]
 

@@ -13,4 +13,6 @@ urlpatterns = [
 ]
 
 # Checklists (secretariat) and election-day filing (observers) keep their routes in their own modules.
-urlpatterns += checklist_urls.urlpatterns + visit_urls.urlpatterns + filing_urls.urlpatterns
+# The filing API and pages go first: resolving a URL tries the patterns in order, and these take the
+# election-day load (the API's address was the 70th pattern tried, 54 us a request).
+urlpatterns = visit_urls.urlpatterns + filing_urls.urlpatterns + urlpatterns + checklist_urls.urlpatterns
