@@ -101,6 +101,19 @@ def test_the_same_visit_sent_twice_is_stored_once(client, mission, observer, ver
     assert Visit.objects.count() == 1 and VisitRevision.objects.count() == 1 and Answer.objects.count() == 7
 
 
+def test_a_resent_visit_is_answered_without_trying_to_write_it(client, mission, observer, version, station):
+    """The member's statement already says the UUID is stored: no INSERT that fails on it."""
+    client_for(client, observer)
+    body = payload(version, station)
+    post(client, mission, body)
+    with CaptureQueriesContext(connection) as queries:
+        again = post(client, mission, body)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "observa_file_visit" not in sql and "INSERT" not in sql and "SAVEPOINT" not in sql
+    assert Visit.objects.count() == 1
+
+
 def test_the_same_uuid_with_other_content_is_a_conflict(client, mission, observer, version, station):
     client_for(client, observer)
     body = payload(version, station)

@@ -78,19 +78,27 @@ def visit_lock_reason(visit: Visit, mission: Mission) -> str:
 # The hot path of election day: the checklist version named by a new visit, whether it is published and
 # open, whether it already has visits (then its questions are cached), and the station's id. Plain SQL
 # because the ORM spends longer composing this query than PostgreSQL running it. On PostgreSQL it is a
-# lateral subquery of the member's own query (filing_access): one round trip answers both.
+# lateral subquery of the member's own query (filing_access): one round trip answers both, and also
+# says whether the visit's UUID is already stored, so that a phone resending a visit whose answer it
+# lost gets its answer without a failed INSERT (visit_submit).
 _LOOKUP = """
     SELECT v.id AS version_id, c.id AS checklist_id, c.is_active, cv.number AS published,
            EXISTS (SELECT 1 FROM polling_visit pv WHERE pv.checklist_version_id = v.id) AS has_visits,
-           s.id AS station_id, s.name AS station_name
+           s.id AS station_id, s.name AS station_name, {stored}
     FROM polling_checklist c
     JOIN polling_checklistversion v ON v.checklist_id = c.id
     LEFT JOIN polling_checklistversion cv ON cv.id = c.current_version_id
     LEFT JOIN polling_pollingstation s ON s.mission_id = c.mission_id AND s.code = %s
     WHERE c.mission_id = {mission} AND c.code = %s AND v.number = %s
 """
-_LOOKUP_SQL = _LOOKUP.format(mission="%s")  # parameters: station code, mission id, checklist code, number
-_LOOKUP_LATERAL = _LOOKUP.format(mission="mi.id")  # the same without the mission id
+# Parameters: station code, mission id, checklist code, version number.
+_LOOKUP_SQL = _LOOKUP.format(mission="%s", stored="NULL AS stored")
+# Parameters: the visit's UUID, station code, checklist code, version number.
+_LOOKUP_LATERAL = _LOOKUP.format(
+    mission="mi.id",
+    stored="(SELECT ARRAY[sv.id, sv.mission_id, sv.observer_id] FROM polling_visit sv WHERE sv.uuid = %s) "
+    "AS stored",
+)
 
 
 def _clean_station_code(code) -> str | None:
@@ -109,13 +117,14 @@ def _station_code(code, errors: Errors) -> str | None:
 
 
 def _lookup_params(payload) -> list | None:
-    """The lookup's station code, checklist code and version number, when the payload names a version."""
+    """_LOOKUP_LATERAL's parameters, when the payload names a checklist version."""
     if not isinstance(payload, Mapping):
         return None
     code, number = payload.get("checklist"), payload.get("version")
     if not isinstance(code, str) or not code or isinstance(number, bool) or not isinstance(number, int):
         return None
-    return [_clean_station_code(payload.get("station")) or "", code, number]
+    station = _clean_station_code(payload.get("station")) or ""
+    return [parse_uuid(payload.get("uuid")), station, code, number]
 
 
 def filing_access(user, code: str, payload) -> tuple[MissionAccess, tuple | None]:
@@ -167,7 +176,16 @@ def _version_and_station(
                     _("Checklist %(code)s has no version %(number)s.") % {"code": code, "number": number}
                 ]
             return None, station_for(mission, station_code, errors) if station_code else None
-        version_id, checklist_id, is_active, published_number, has_visits, station_id, station_name = row
+        (
+            version_id,
+            checklist_id,
+            is_active,
+            published_number,
+            has_visits,
+            station_id,
+            station_name,
+            _stored,
+        ) = row
         station = None
         if station_id is not None:
             station = PollingStation(id=station_id, mission=mission, code=station_code, name=station_name)
@@ -333,9 +351,10 @@ def visit_submit(
     1. Validate everything first (no write): VisitInvalid lists every error.
     2. Insert the visit, its answers, its first revision and its audit entry together (one message on
        PostgreSQL, see _INSERT_VISIT_SQL).
-    3. A second submission with the same UUID, even one racing this one, fails on the UUID's unique
-       index and is rolled back; then the stored visit's content decides: the same hash (of the first
-       submission or of any later revision, by the same observer) is a duplicate, anything else a conflict.
+    3. A UUID already stored (filing_access looked) is answered without writing: the stored visit's
+       content decides: the same hash (of the first submission or of any later revision, by the same
+       observer) is a duplicate, anything else a conflict. A second submission racing this one fails on
+       the UUID's unique index instead, is rolled back, and is then answered the same way.
     """
     if mission.is_closed:
         raise VisitForbidden(_("The mission is closed: visits can no longer be filed."))
@@ -348,6 +367,16 @@ def visit_submit(
         raise
     if visit_uuid is None:
         raise VisitInvalid({"uuid": [_("Send the visit's UUID.")]})
+    stored = lookup[7] if lookup is not None else None  # filing_access found the UUID already stored
+    if stored is not None:
+        visit_id, mission_id, observer_id = stored
+        if mission_id == mission.pk and observer_id == member.pk:  # else a conflict: no need to load it
+            return _resubmitted(Visit.objects.get(pk=visit_id), clean, mission=mission, member=member), False
+        raise VisitConflict(
+            _(
+                "Another visit with different content was already saved under this identifier; it was not changed."
+            )
+        )
     now = timezone.now()
     visit = Visit(
         uuid=visit_uuid,
@@ -382,16 +411,20 @@ def visit_submit(
         existing = Visit.objects.filter(uuid=visit_uuid).first()
         if existing is None:
             raise
-        same_sender = existing.mission_id == mission.pk and existing.observer_id == member.pk
-        if same_sender and clean.digest in _stored_hashes(existing):
-            return existing, False
-        raise VisitConflict(
-            _(
-                "Another visit with different content was already saved under this identifier; it was not changed."
-            )
-        ) from None
+        return _resubmitted(existing, clean, mission=mission, member=member), False
     remember_spec(clean.spec)
     return visit, True
+
+
+def _resubmitted(existing: Visit, clean: CleanVisit, *, mission: Mission, member: Member) -> Visit:
+    """A visit sent again: the stored one if the same observer sent the same content (its first
+    submission or any later revision), else a conflict."""
+    same_sender = existing.mission_id == mission.pk and existing.observer_id == member.pk
+    if same_sender and (clean.digest == existing.content_hash or clean.digest in _stored_hashes(existing)):
+        return existing
+    raise VisitConflict(
+        _("Another visit with different content was already saved under this identifier; it was not changed.")
+    )
 
 
 def visit_update(
