@@ -617,3 +617,19 @@ def test_the_filing_routes_are_among_the_first_a_request_tries(monkeypatch):
         tried.clear()
         assert resolve(url).view_name == name
         assert len(tried) <= most, [str(pattern) for pattern in tried]
+
+
+@pytest.mark.parametrize("prefix", ["/", "/observa/"])
+def test_the_visit_url_in_an_answer_is_what_reverse_gives(prefix):
+    from django.urls import set_script_prefix
+
+    from polling.visit_views import _visit_url
+
+    set_script_prefix(prefix)
+    try:
+        for code in ("az-2024", "c0de", "m_1"):
+            mission, visit = Mission(code=code), Visit(uuid=uuid.uuid4())
+            expected = reverse("polling:visit_detail", kwargs={"code": code, "visit": visit.uuid})
+            assert _visit_url(mission, visit) == expected and expected.startswith(prefix)
+    finally:
+        set_script_prefix("/")
