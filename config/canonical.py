@@ -24,6 +24,15 @@ def canonical_json(value, *, floats_possible: bool = True) -> str:
         return _json_dumps(value)
 
 
+def jsonb_text(value) -> str:
+    """JSON for a jsonb parameter, whose key order and spacing PostgreSQL does not keep: orjson, or
+    json.dumps for what orjson refuses."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
 def _json_dumps(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

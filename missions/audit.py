@@ -6,16 +6,14 @@ exactly when the change it describes was committed. Entries form a hash chain:
 """
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.canonical import canonical_json
+from config.canonical import canonical_json, jsonb_text
 from missions.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -122,14 +120,6 @@ def _new_entry(*, action, actor, mission, mission_code, target, changes, request
     )
 
 
-def _changes_json(changes: dict) -> str:
-    """The changes as JSON for the jsonb column (any key order): orjson, or json.dumps for what it refuses."""
-    try:
-        return orjson.dumps(changes).decode()
-    except TypeError:
-        return json.dumps(changes, ensure_ascii=False)
-
-
 def append_sql(entry: AuditEntry) -> tuple[str, list]:
     """The INSERT that appends `entry` (from audit_entry) and its parameters, for a data-modifying WITH
     clause of a statement that follows CHAIN_LOCK_SQL in the same message; it returns (id, prev_hash,
@@ -144,7 +134,7 @@ def append_sql(entry: AuditEntry) -> tuple[str, list]:
         entry.target_type,
         entry.target_id,
         entry.target_repr,
-        _changes_json(entry.changes),
+        jsonb_text(entry.changes),
         entry.ip_address,
         entry.user_agent,
         _canonical(entry),

@@ -5,11 +5,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.canonical import jsonb_text
 from config.db import prepared_cursor
 from missions.access import MissionAccess, get_mission_for, get_mission_with
 from missions.audit import append_sql, appended, audit_append, audit_entry, audit_record
@@ -277,7 +277,7 @@ def _stored_hashes(visit: Visit) -> set[str]:
 # polling/migrations/0006_file_visit_function.py, prepared once per connection (config/db.py) and sent
 # in autocommit, so the one round trip is the whole transaction; the chain's lock is held only for the
 # audit entry and the commit. The answers go as one JSON array of [question, option, number, text] rows,
-# unpacked there: no Python work per row beyond orjson.dumps.
+# unpacked there: no Python work per row beyond serialising it (jsonb_text).
 _FILE_VISIT_SQL = "SELECT * FROM observa_file_visit({})".format(", ".join(["%s"] * 32))
 _NO_AUDIT_PARAMS = [None] * 14
 
@@ -304,7 +304,7 @@ def _insert_visit(
             if entry is not None:
                 audit_append(entry)
         return
-    answers = orjson.dumps([[q, o, None if n is None else str(n), t] for q, o, n, t in values]).decode()
+    answers = jsonb_text([[q, o, None if n is None else str(n), t] for q, o, n, t in values])
     params = [
         visit.uuid,
         visit.mission_id,
@@ -372,11 +372,7 @@ def visit_submit(
         visit_id, mission_id, observer_id = stored
         if mission_id == mission.pk and observer_id == member.pk:  # else a conflict: no need to load it
             return _resubmitted(Visit.objects.get(pk=visit_id), clean, mission=mission, member=member), False
-        raise VisitConflict(
-            _(
-                "Another visit with different content was already saved under this identifier; it was not changed."
-            )
-        )
+        raise _conflict()
     now = timezone.now()
     visit = Visit(
         uuid=visit_uuid,
@@ -422,7 +418,11 @@ def _resubmitted(existing: Visit, clean: CleanVisit, *, mission: Mission, member
     same_sender = existing.mission_id == mission.pk and existing.observer_id == member.pk
     if same_sender and (clean.digest == existing.content_hash or clean.digest in _stored_hashes(existing)):
         return existing
-    raise VisitConflict(
+    raise _conflict()
+
+
+def _conflict() -> VisitConflict:
+    return VisitConflict(
         _("Another visit with different content was already saved under this identifier; it was not changed.")
     )
 
