@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "missions.middleware.TimeZoneResetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.CSPMiddleware",
     "config.middleware.NoStoreMiddleware",

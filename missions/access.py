@@ -3,6 +3,9 @@
 The rule, everywhere: someone who is not an active member of the mission gets
 404 (the mission's existence is not revealed); a member whose role may not do
 the action gets 403. Every query in a view starts from an object returned here.
+
+Once access is granted, the rest of the request shows times in the mission's time zone
+(missions.middleware.TimeZoneResetMiddleware starts every request in the deployment's).
 """
 
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.db import prepared_cursor
@@ -121,6 +125,11 @@ def get_mission_for(user, code: str, *, write: bool = False) -> MissionAccess:
             changes={"reason": [None, "role may not write"]},
         )
         raise PermissionDenied(_("Your role in this mission may not change its set-up."))
+    return _granted(member)
+
+
+def _granted(member: Member) -> MissionAccess:
+    timezone.activate(member.mission.tzinfo)
     return MissionAccess(mission=member.mission, member=member)
 
 
@@ -131,7 +140,7 @@ def get_mission_with(user, code: str, lateral: str, params) -> tuple[MissionAcce
     if user.is_authenticated:
         member, extra = _active_member(user, code, lateral, params)
         if member is not None:
-            return MissionAccess(mission=member.mission, member=member), extra
+            return _granted(member), extra
     # Refused as everywhere; None if the user became a member in between: the caller asks on its own.
     return get_mission_for(user, code), None
 

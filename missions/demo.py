@@ -324,6 +324,7 @@ def load_demo() -> tuple[Mission, bool]:
             "observation_start": datetime.date(2024, 2, 4),
             "observation_end": datetime.date(2024, 2, 7),
             "status": Mission.Status.ACTIVE,
+            "time_zone": "Asia/Baku",
             "area_levels": ["City", "District"],
             "statement_level": 1,
         },

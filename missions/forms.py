@@ -5,7 +5,16 @@ from django.contrib.auth.forms import SetPasswordMixin
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from missions.models import AREA_LEVEL_SEPARATOR, Invitation, Meeting, Member, Mission, Team, User
+from missions.models import (
+    AREA_LEVEL_SEPARATOR,
+    Invitation,
+    Meeting,
+    Member,
+    Mission,
+    Team,
+    User,
+    time_zone_names,
+)
 from polling.models import PollingStation
 
 
@@ -43,6 +52,7 @@ class MissionForm(forms.ModelForm):
             "organization",
             "election",
             "country",
+            "time_zone",
             "election_date",
             "observation_start",
             "observation_end",
@@ -65,6 +75,8 @@ class MissionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["statement_level"]
+        # A list to choose from, not a name to spell: the zones this machine's tzdata knows.
+        self.fields["time_zone"].widget = forms.Select(choices=[(name, name) for name in time_zone_names()])
         if self.instance.pk:
             # The code is in every address and command: it does not change once the mission exists.
             self.fields["code"].disabled = True

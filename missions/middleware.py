@@ -18,6 +18,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
+from django.utils import timezone
 
 LAST_ACTIVE_KEY = "_observa_last_active"  # seconds since the epoch
 REFRESH_FRACTION = 0.1
@@ -59,3 +60,15 @@ def _track_activity(request) -> None:
     from allauth.usersessions.models import UserSession
 
     UserSession.objects.create_from_request(request)
+
+
+class TimeZoneResetMiddleware:
+    """Every request starts in the deployment's TIME_ZONE: a thread keeps the zone a previous request
+    activated (missions.access activates a mission's own once it grants access to it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timezone.deactivate()
+        return self.get_response(request)

@@ -3,7 +3,9 @@
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+import zoneinfo
+from datetime import timedelta, tzinfo
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -75,6 +77,25 @@ mission_code_validator = RegexValidator(
 )
 
 
+@cache
+def time_zone_names() -> tuple[str, ...]:
+    """The IANA time zones this machine knows (tzdata), sorted: what a mission's time zone may be."""
+    return tuple(sorted(zoneinfo.available_timezones() - {"Factory", "localtime"}))
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in time_zone_names():
+        raise ValidationError(
+            _("%(name)s is not a time zone. Use an IANA name such as Asia/Baku or Europe/Tirane."),
+            code="invalid_time_zone",
+            params={"name": name},
+        )
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class Mission(models.Model):
     class Status(models.TextChoices):
         SETUP = "setup", _("Set-up")
@@ -96,6 +117,16 @@ class Mission(models.Model):
     observation_start = models.DateField(_("observation starts"))
     observation_end = models.DateField(_("observation ends"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SETUP)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_(
+            "The country's local time: every time of the mission (visits, incidents, meetings, the "
+            "dashboard's hours, the statement) is shown in it."
+        ),
+    )
     area_levels = models.JSONField(
         _("area levels"),
         default=list,
@@ -157,6 +188,24 @@ class Mission(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
+
+    @property
+    def tzinfo(self) -> tzinfo:
+        """The mission's time zone (the deployment's TIME_ZONE for a name this machine no longer knows)."""
+        return _zone(self.time_zone)
+
+    def local_time(self):
+        """A context manager: times shown inside it are in the mission's time zone (for tasks and commands;
+        a request to the mission's pages has it active already, see missions.access)."""
+        return timezone.override(self.tzinfo)
+
+
+@cache
+def _zone(name: str) -> tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 class Role(models.TextChoices):

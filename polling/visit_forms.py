@@ -168,6 +168,7 @@ class VisitMappingForm(forms.Form):
             self.fields[name].choices = columns
         self.fields["observer_fixed"].queryset = mission.members.filter(is_active=True).select_related("user")
         self.fields["visit_date"].initial = mission.election_date
+        self.fields["time_zone"].initial = mission.time_zone
         defaults = visit_import.default_question_columns(table, spec)
         self.question_fields = []
         for question in spec.questions:

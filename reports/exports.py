@@ -124,8 +124,9 @@ def export_run(export_id: int) -> bool:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="." + export.format)
     os.close(fd)
     try:
-        header, rows, total = build_rows(export)
-        written = write_file(tmp, export.format, header, rows, total, _progress(export.pk, total))
+        with export.mission.local_time():  # times in the file are the mission's local times
+            header, rows, total = build_rows(export)
+            written = write_file(tmp, export.format, header, rows, total, _progress(export.pk, total))
         name = f"{now:%Y/%m}/{export.uuid}.{export.format}"
         os.replace(tmp, storage.path(name))
     except ExportError as exc:

@@ -43,7 +43,8 @@ def _refresh_and_warm(mission: Mission) -> None:
         return
     report = refresh_results(mission.pk)
     if report.locked and (report.changed_visits or report.rebuilt):
-        warm_panels(mission)
+        with mission.local_time():  # as the mission's pages show them
+            warm_panels(mission)
 
 
 @shared_task(

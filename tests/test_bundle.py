@@ -248,9 +248,17 @@ def test_the_sample_bundle_is_in_the_exports_own_form(db):
     assert export_text(mission) == small_text()
 
 
+def test_a_bundle_without_a_time_zone_takes_the_deployments(db, settings):
+    settings.TIME_ZONE = "Europe/Tirane"
+    bundle = small_bundle()
+    del bundle["mission"]["time_zone"]
+    assert mission_import(bundle).time_zone == "Europe/Tirane"
+
+
 def test_import_writes_every_part_of_the_sample(db):
     mission = mission_import(small_bundle())
     assert mission.statement_level == 1 and mission.status == Mission.Status.ACTIVE
+    assert mission.time_zone == "Europe/Madrid"
     assert mission.observation_start == datetime.date(2025, 3, 5)
     north = Team.objects.get(mission=mission, name="Team North")
     assert north.leader.user.email == "ana.lopez@example.org"

@@ -101,6 +101,11 @@ CASES = [
     ("bad role", _set("members", 1, "role", "chair"), [("$.members[1].role", "“chair” is not one of")]),
     ("bad meeting category", _set("meetings", 0, "category", "press"), [("$.meetings[0].category", "press")]),
     ("bad mission status", _set("mission", "status", "open"), [("$.mission.status", "open")]),
+    (
+        "bad time zone",
+        _set("mission", "time_zone", "Europe/Atlantis"),
+        [("$.mission.time_zone", "Europe/Atlantis")],
+    ),
     ("bad mission code", _set("mission", "code", "IEOM XY"), [("$.mission.code", "lower-case")]),
     (
         "election outside the observation period",

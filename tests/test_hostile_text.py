@@ -110,6 +110,7 @@ def _mission_post(world, **changes):
         "organization": mission.organization,
         "election": mission.election,
         "country": mission.country,
+        "time_zone": mission.time_zone,
         "election_date": mission.election_date.isoformat(),
         "observation_start": mission.observation_start.isoformat(),
         "observation_end": mission.observation_end.isoformat(),

@@ -19,6 +19,7 @@ def mission_data(**overrides):
         "organization": "Organization of Turkic States",
         "election": "Parliamentary Elections",
         "country": "Kyrgyzstan",
+        "time_zone": "Asia/Bishkek",
         "election_date": "2025-11-30",
         "observation_start": "2025-11-26",
         "observation_end": "2025-12-01",

@@ -379,3 +379,19 @@ def test_the_command_imports_and_reports_errors(mission, version, observer, stat
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_visits", *args)
     assert "line 2, A1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("mission_zone", "option", "utc_hour"),
+    [("Asia/Baku", [], 3), ("UTC", [], 7), ("UTC", ["--time-zone", "Asia/Baku"], 3)],
+)
+def test_the_command_reads_times_in_the_missions_zone_unless_told(
+    mission, version, observer, stations, tmp_path, mission_zone, option, utc_hour
+):
+    Mission.objects.filter(pk=mission.pk).update(time_zone=mission_zone)
+    path = tmp_path / "visits.csv"
+    path.write_text(HEADER + f"0001,{observer.user.email},07:55,yes,,7,,,,,\n")
+    maps = ["--map", "station=station", "--map", "observer=email", "--map", "arrived=arrival"]
+    call_command("import_visits", mission.code, "opening", str(path), *maps, *option)
+    arrived = Visit.objects.get().arrived_at.astimezone(datetime.UTC)
+    assert (arrived.hour, arrived.minute) == (utc_hour, 55)

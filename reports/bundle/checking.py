@@ -18,7 +18,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext as _
 
-from missions.models import AREA_LEVEL_SEPARATOR, Meeting, Mission, Role, Team, User, mission_code_validator
+from missions.models import (
+    AREA_LEVEL_SEPARATOR,
+    Meeting,
+    Mission,
+    Role,
+    Team,
+    User,
+    default_time_zone,
+    mission_code_validator,
+    validate_time_zone,
+)
 from polling.checklists.definition import clean_definition
 from polling.models import Area, Incident, PollingStation, Visit
 from polling.visits import build_content, clean_fields, content_hash, spec_from_definition, validate_answers
@@ -39,7 +49,7 @@ MISSION_KEYS = (
     "area_levels",
     "statement_level",
 )
-MISSION_OPTIONAL = ("status",)
+MISSION_OPTIONAL = ("status", "time_zone")
 MEMBER_KEYS = ("email", "name", "role", "country", "team")
 MEMBER_OPTIONAL = ("active",)
 TEAM_KEYS = ("name", "leader", "stations")
@@ -253,6 +263,12 @@ class _Reader:
         fields["status"] = check.choice(
             data, "status", path, Mission.Status.values, default=Mission.Status.SETUP
         )
+        fields["time_zone"] = check.text(data, "time_zone", path, blank=False, default=default_time_zone())
+        if fields["time_zone"] is not None:
+            try:
+                validate_time_zone(fields["time_zone"])
+            except ValidationError as error:
+                check.add(path + ("time_zone",), " ".join(error.messages))
         return fields
 
     # Teams, members and stations refer to one another: teams are read first (names), then members

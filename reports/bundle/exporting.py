@@ -77,6 +77,7 @@ def _mission(mission: Mission) -> dict:
         "area_levels": list(mission.area_levels or []),
         "statement_level": mission.statement_level_name or None,
         "status": mission.status,
+        "time_zone": mission.time_zone,
     }
 
 

@@ -137,13 +137,13 @@ def build_document(version, *, snapshot: dict | None = None, for_pdf: bool = Fal
         "logo": _logo_data_uri(statement) if for_pdf else "",
         "signatory": None,
         "verify": None,
-        "generated": date_format(timezone.localtime(), "j F Y, H:i"),
+        "generated": date_format(timezone.localtime(timezone=mission.tzinfo), "j F Y, H:i"),
     }
     if version.is_frozen and version.approved_at:
         document["signatory"] = {
             "name": version.signatory_name,
             "role": _("Head of Mission"),
-            "date": long_date(timezone.localtime(version.approved_at).date()),
+            "date": long_date(timezone.localtime(version.approved_at, mission.tzinfo).date()),
         }
         document["verify"] = {
             "url": version.verify_url,

@@ -33,6 +33,7 @@ def test_secretariat_sets_up_a_mission_and_the_invited_observer_joins(page, live
     page.fill("#id_organization", "European Union")
     page.fill("#id_election", "General Elections")
     page.fill("#id_country", "Nigeria")
+    page.select_option("#id_time_zone", "Africa/Lagos")
     page.fill("#id_election_date", "2023-02-25")
     page.fill("#id_observation_start", "2023-02-20")
     page.fill("#id_observation_end", "2023-02-28")
@@ -42,6 +43,7 @@ def test_secretariat_sets_up_a_mission_and_the_invited_observer_joins(page, live
         page.click("main form button[type=submit]")
     mission = Mission.objects.get(code="ng-fct-2023")
     assert mission.area_levels == ["State", "LGA", "Ward"] and mission.statement_level == 2
+    assert mission.time_zone == "Africa/Lagos"
     assert page.url.endswith("/m/ng-fct-2023/")
 
     # 2. Import the Nigerian list through the mapping step.

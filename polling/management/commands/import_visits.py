@@ -45,7 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("--observer", metavar="EMAIL", help="one observer for every row")
         parser.add_argument("--arrived-at", metavar="DATETIME", help="one arrival for every row")
         parser.add_argument(
-            "--time-zone", default="UTC", help="for times without a UTC offset, e.g. Europe/Tirane"
+            "--time-zone", help="for times without a UTC offset, e.g. Europe/Tirane (default: the mission's)"
         )
         parser.add_argument(
             "--date", help="the date of cells holding only a time (default: the election date)"
@@ -110,7 +110,7 @@ class Command(BaseCommand):
             if not equals or not target.strip() or not column.strip():
                 raise ValueError(f"--map {item!r} is not TARGET=COLUMN.")
             targets[target.strip()] = column.strip()
-        time_zone = visit_import.get_time_zone(options["time_zone"])
+        time_zone = visit_import.get_time_zone(options["time_zone"] or mission.time_zone)
         arrived_at = None
         if options["arrived_at"]:
             arrived_at = visit_import.parse_moment(
