@@ -63,12 +63,16 @@ def _track_activity(request) -> None:
 
 
 class TimeZoneResetMiddleware:
-    """Every request starts in the deployment's TIME_ZONE: a thread keeps the zone a previous request
-    activated (missions.access activates a mission's own once it grants access to it)."""
+    """Every request starts and ends in the deployment's TIME_ZONE: a thread would otherwise keep the zone
+    a request activated (missions.access activates a mission's own once it grants access to it). Pages
+    are rendered before the response comes back through here."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -6,6 +6,7 @@ no tiles. Coordinates are in the SVG's own viewBox units.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -15,6 +16,7 @@ from reports.selectors.dashboard import StationMap
 from reports.selectors.types import HourCount
 
 HOURS_SLOT, HOURS_HEIGHT, HOURS_BASE = 30, 152, 118
+HOUR_PARAMETER = "%Y-%m-%dT%H:%MZ"  # a bar's link to its visits: the hour's start as a UTC moment
 MAP_WIDTH = 600
 
 
@@ -54,7 +56,7 @@ def hour_bars(hours: list[HourCount]) -> dict:
                 round(height, 1),
                 local.strftime("%H"),
                 h.visits,
-                h.hour.strftime("%Y-%m-%dT%H"),
+                h.hour.astimezone(datetime.UTC).strftime(HOUR_PARAMETER),
                 day,
             )
         )

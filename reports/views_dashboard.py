@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET
 from missions.access import MissionAccess, get_mission_for
 from missions.models import Role, Team
 from polling.models import Answer, Area
-from reports.charts import hour_bars, map_dots
+from reports.charts import HOUR_PARAMETER, hour_bars, map_dots
 from reports.selectors import dashboard_data, results_state, visits_for
 from reports.selectors.dashboard import uses_counts
 
@@ -322,7 +322,11 @@ def figure_visits(request, code):
 
 
 def _hour_or_none(value: str):
-    try:
-        return datetime.datetime.strptime(value, "%Y-%m-%dT%H").replace(tzinfo=datetime.UTC)
-    except ValueError:
-        return None
+    """The start of the hour a chart bar links to: the UTC moment (minutes too: in Asia/Kathmandu an
+    hour starts at :15 UTC), or an hour in UTC as earlier links wrote it."""
+    for pattern in (HOUR_PARAMETER, "%Y-%m-%dT%H"):
+        try:
+            return datetime.datetime.strptime(value, pattern).replace(tzinfo=datetime.UTC)
+        except ValueError:
+            continue
+    return None

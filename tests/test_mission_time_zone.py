@@ -88,12 +88,20 @@ def test_the_visit_page_shows_local_times(client, baku, observer):
     assert time_format(utc, "TIME_FORMAT") not in page
 
 
-def test_each_request_starts_in_the_deployments_time_zone(baku, observer, client):
-    """A thread that served the mission (which activates its zone) serves the next request in UTC."""
-    client_for(client, observer).get(reverse("missions:detail", args=[baku.code]))
-    assert timezone.get_current_timezone_name() == "Asia/Baku"  # the test client ran it in this thread
-    middleware = TimeZoneResetMiddleware(lambda request: HttpResponse(timezone.get_current_timezone_name()))
-    assert middleware(RequestFactory().get("/")).content == b"UTC"
+def test_each_request_starts_and_ends_in_the_deployments_time_zone(baku, observer, client):
+    """The mission's zone lasts as long as the request that was granted access to the mission."""
+    page = client_for(client, observer).get(reverse("missions:detail", args=[baku.code]))
+    assert "UTC+0400" in page.content.decode()
+    assert timezone.get_current_timezone_name() == "UTC"  # the test client ran it in this thread
+    timezone.activate(baku.tzinfo)  # as a previous request of this thread could have left it
+
+    def view(request):
+        zone = timezone.get_current_timezone_name()
+        timezone.activate(baku.tzinfo)
+        return HttpResponse(zone)
+
+    assert TimeZoneResetMiddleware(view)(RequestFactory().get("/")).content == b"UTC"
+    assert timezone.get_current_timezone_name() == "UTC"
 
 
 def test_access_to_another_mission_shows_its_own_zone(client, baku):
@@ -154,3 +162,78 @@ def test_the_statement_is_dated_by_the_missions_calendar(baku, secretariat, head
     baku.save(update_fields=["time_zone"])
     version.refresh_from_db()
     assert build_document(version)["signatory"]["date"] == "7 February 2024"
+
+
+KATHMANDU = datetime.timezone(datetime.timedelta(hours=5, minutes=45))
+
+
+@pytest.fixture
+def kathmandu_visits(mission):
+    """Five visits, two in the hour from 08:00 in Kathmandu, two from 09:00, one from 10:00."""
+    small = build_small(mission)
+    Mission.objects.filter(pk=mission.pk).update(time_zone="Asia/Kathmandu")
+    mission.refresh_from_db()
+    for n, (hour, minute) in enumerate([(8, 10), (8, 50), (9, 20), (9, 59), (10, 0)], start=1):
+        arrived = datetime.datetime(2024, 2, 7, hour, minute, tzinfo=KATHMANDU)
+        type(small.v[n]).objects.filter(pk=small.v[n].pk).update(arrived_at=arrived)
+    return small
+
+
+def local_hours(hours):
+    return [(h.hour.astimezone(KATHMANDU).strftime("%H:%M"), h.visits) for h in hours]
+
+
+def test_visits_per_hour_are_the_missions_clock_hours(kathmandu_visits):
+    """UTC+05:45: an hour of the mission's clock starts at :15 UTC; live and pre-counted results agree."""
+    from reports.selectors.dashboard import dashboard_data
+    from reports.selectors.live import coverage
+    from reports.selectors.refresh import refresh_results
+
+    mission = kathmandu_visits.mission
+    want = [("08:00", 2), ("09:00", 2), ("10:00", 1)]
+    assert local_hours(coverage(mission).visits_per_hour) == want
+    refresh_results(mission.pk)
+    assert local_hours(dashboard_data(mission).coverage.visits_per_hour) == want
+    # Another zone changes the counts' fingerprint: the next refresh rebuilds them in its hours.
+    Mission.objects.filter(pk=mission.pk).update(time_zone="UTC")
+    mission.refresh_from_db()
+    assert refresh_results(mission.pk).rebuilt
+    utc = [
+        (h.hour.astimezone(UTC).strftime("%H:%M"), h.visits)
+        for h in dashboard_data(mission).coverage.visits_per_hour
+    ]
+    assert (
+        utc
+        == [("02:00", 1), ("03:00", 2), ("04:00", 2)]
+        == [(h.hour.astimezone(UTC).strftime("%H:%M"), h.visits) for h in coverage(mission).visits_per_hour]
+    )
+
+
+def test_an_hours_bar_links_to_the_visits_of_that_hour(client, kathmandu_visits, head_of_mission):
+    import re
+
+    from django.core.cache import cache
+
+    from reports.selectors.refresh import refresh_results
+
+    mission = kathmandu_visits.mission
+    cache.clear()  # panels of earlier tests' missions
+    refresh_results(mission.pk)  # the worker's part: the page shows the pre-computed counts
+    html = client_for(client, head_of_mission).get(reverse("reports:results", args=[mission.code])).content
+    links = [
+        link.replace("&amp;", "&")
+        for link in re.findall(r'href="(/m/[^"]+/results/visits/[^"]*)"', html.decode())
+        if "hour=" in link
+    ]
+    assert len(links) == 3
+    listed = {}
+    for link in links:
+        page = client.get(link).context["page"]
+        listed[re.search(r"hour=([^&]+)", link).group(1)] = sorted(
+            v.arrived_at.astimezone(KATHMANDU).strftime("%H:%M") for v in page
+        )
+    assert listed == {
+        "2024-02-07T02:15Z": ["08:10", "08:50"],
+        "2024-02-07T03:15Z": ["09:20", "09:59"],
+        "2024-02-07T04:15Z": ["10:00"],
+    }

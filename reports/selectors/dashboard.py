@@ -121,8 +121,9 @@ def _rows(mission, dim, group_id, **key_filters):
     )
 
 
-def _fill_counts(counts: Counts, sc: StationCounts | None, rows, group=None) -> dict:
-    """Sort slice rows into the builders' dictionaries; returns visit/serious/hour figures on the side."""
+def _fill_counts(counts: Counts, sc: StationCounts | None, rows, group=None, zone=datetime.UTC) -> dict:
+    """Sort slice rows into the builders' dictionaries; returns visit/serious/hour figures on the side
+    (an hour's value is the hour it starts on the clocks of `zone`, the mission's time zone)."""
     extra = {"visits": 0, "stations": 0, "serious": 0, "hours": []}
     histograms: dict = defaultdict(list)
     for r in rows:
@@ -147,7 +148,7 @@ def _fill_counts(counts: Counts, sc: StationCounts | None, rows, group=None) -> 
         elif kind == K.SERIOUS:
             extra["serious"] = r["stations"]
         elif kind == K.HOUR:
-            hour = datetime.datetime.strptime(r["value"], "%Y-%m-%dT%H").replace(tzinfo=datetime.UTC)
+            hour = datetime.datetime.strptime(r["value"], "%Y-%m-%dT%H").replace(tzinfo=zone)
             extra["hours"].append(HourCount(hour, r["visits"]))
     for k, pairs in histograms.items():
         pairs.sort(key=lambda p: p[0])
@@ -189,7 +190,7 @@ def dashboard_data(
         filters = (team, area, checklist, question, area_level, by_team, coverage_level)
         return _live_dashboard(mission, checklists, *filters)
     counts, sc = Counts(), StationCounts()
-    extra = _fill_counts(counts, sc, _rows(mission, dim, gid))
+    extra = _fill_counts(counts, sc, _rows(mission, dim, gid), zone=mission.tzinfo)
     shown = [m for m in metas if m.checklist_code == checklist]
     coverage = _coverage(mission, dim, gid, team, area, extra, coverage_level)
     breakdown = None

@@ -8,8 +8,6 @@ area or below it.
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
@@ -113,7 +111,7 @@ def coverage(
     by_team = [] if team is not None else _coverage_by_team(mission, visits, area)
     hours = [
         HourCount(row["hour"], row["n"])
-        for row in visits.annotate(hour=TruncHour("arrived_at", tzinfo=datetime.UTC))
+        for row in visits.annotate(hour=TruncHour("arrived_at", tzinfo=mission.tzinfo))
         .values("hour")
         .annotate(n=Count("id"))
         .order_by("hour")

@@ -2,8 +2,8 @@
 
 The protocol, in one REPEATABLE READ transaction holding an advisory lock on the mission:
 
-1. Fingerprint what the counts depend on besides visits (area tree, station areas,
-   questions, option flags). If it changed, wipe the mission's counts: every visit
+1. Fingerprint what the counts depend on besides visits (the mission's time zone, which
+   cuts the visits-per-hour buckets; area tree, station areas, questions, option flags). If it changed, wipe the mission's counts: every visit
    is then "changed" and counted again (a rebuild is the same code path).
 2. Find the changed visits by comparing each visit with its snapshot
    (ResultVisit): new, edited (updated_at or revision), moved (station, team) or
@@ -40,6 +40,7 @@ BATCH = 20_000
 
 FINGERPRINT_SQL = """
 SELECT md5(concat_ws('|',
+  (SELECT time_zone FROM missions_mission WHERE id = %(m)s),
   (SELECT string_agg(concat_ws(':', cl.id, cl.code, q.id, q.code, o.id, o.value, o.flagged, o.severity, o.negative), ','
                      ORDER BY q.id, o.id)
      FROM polling_question q
@@ -93,7 +94,8 @@ BATCH_SQL = [
     )
     SELECT visit_id, 'visit'::varchar AS kind, ''::varchar AS cl, ''::varchar AS q, ''::varchar AS value,
            NULL::numeric AS number FROM ch
-    UNION SELECT visit_id, 'hour', '', '', to_char(arrived_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'), NULL FROM ch
+    UNION SELECT visit_id, 'hour', '', '', to_char(arrived_at AT TIME ZONE
+                   (SELECT time_zone FROM missions_mission WHERE id = %(m)s), 'YYYY-MM-DD"T"HH24'), NULL FROM ch
     UNION SELECT visit_id, 'answered', cl, q, '', NULL FROM ans
      WHERE option_id IS NOT NULL OR number IS NOT NULL OR text <> ''
     UNION SELECT visit_id, 'option', cl, q, ov, NULL FROM ans WHERE option_id IS NOT NULL
