@@ -315,7 +315,8 @@ def figure_visits(request, code):
         "page": page,
         "f": filters,
         "back": back,
-        "figure": {k: get.get(k, "") for k in ("option", "flag", "hour")},
+        "figure": {k: get.get(k, "") for k in ("option", "flag")},
+        "hour": (hour, hour + datetime.timedelta(hours=1)) if hour is not None else None,
         "page_query": urlencode({k: v for k, v in get.items() if k != "page"}),
     }
     return render(request, "reports/figure_visits.html", context)

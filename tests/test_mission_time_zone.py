@@ -228,7 +228,10 @@ def test_an_hours_bar_links_to_the_visits_of_that_hour(client, kathmandu_visits,
     assert len(links) == 3
     listed = {}
     for link in links:
-        page = client.get(link).context["page"]
+        response = client.get(link)
+        page = response.context["page"]
+        start = min(v.arrived_at.astimezone(KATHMANDU) for v in page).strftime("%H:00")
+        assert f"{start}–" in response.content.decode()  # the hour as the mission's clock tells it
         listed[re.search(r"hour=([^&]+)", link).group(1)] = sorted(
             v.arrived_at.astimezone(KATHMANDU).strftime("%H:%M") for v in page
         )
