@@ -5,7 +5,7 @@ The rule, everywhere: someone who is not an active member of the mission gets
 the action gets 403. Every query in a view starts from an object returned here.
 
 Once access is granted, the rest of the request shows times in the mission's time zone
-(missions.middleware.TimeZoneResetMiddleware starts every request in the deployment's).
+(missions.middleware.TimeZoneResetMiddleware starts and ends every request in the deployment's).
 """
 
 from dataclasses import dataclass

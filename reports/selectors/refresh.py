@@ -3,8 +3,9 @@
 The protocol, in one REPEATABLE READ transaction holding an advisory lock on the mission:
 
 1. Fingerprint what the counts depend on besides visits (the mission's time zone, which
-   cuts the visits-per-hour buckets; area tree, station areas, questions, option flags). If it changed, wipe the mission's counts: every visit
-   is then "changed" and counted again (a rebuild is the same code path).
+   cuts the visits-per-hour buckets; area tree, station areas, questions, option
+   flags). If it changed, wipe the mission's counts: every visit is then "changed"
+   and counted again (a rebuild is the same code path).
 2. Find the changed visits by comparing each visit with its snapshot
    (ResultVisit): new, edited (updated_at or revision), moved (station, team) or
    deleted. This compares state, not timestamps, so a transaction that commits
