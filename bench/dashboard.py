@@ -401,7 +401,7 @@ def export_in_child(mission_id: int) -> dict:
     from django.conf import settings
 
     from polling.models import Checklist
-    from reports.exports import export_run
+    from reports.exports.services import export_run
     from reports.models import Export
 
     settings.PRIVATE_MEDIA_ROOT = PRIVATE_ROOT
@@ -542,7 +542,7 @@ def main() -> int:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        from reports.selectors import refresh_results
+        from reports.results.selectors import refresh_results
 
         t = time.perf_counter()
         small = generate("bench-1k", stations=args.stations, visits=1000, teams=args.teams)

@@ -5,7 +5,7 @@
 1. Create a throwaway database on the server and migrate it.
 2. Baseline: COPY the 176,623 stations (same codes, names, areas, coordinates) straight into
    polling_pollingstation, the table with all its indexes, trigram ones included.
-3. Empty the table, then run the real import (polling.importer, as the web page and the command
+3. Empty the table, then run the real import (polling.stations.importing, as the web page and the command
    do: check every row, create 9,620 areas, upsert the stations) on the same file.
 4. Re-import the same file (nothing changes), then import once more under tracemalloc for the
    Python allocation peak.
@@ -159,7 +159,7 @@ def make_mission(code: str):
 
 
 def nigeria_mapping(headers):
-    from polling.importer import Mapping
+    from polling.stations.importing import Mapping
 
     return Mapping(
         code=(headers.index("delimitation"),),
@@ -175,7 +175,7 @@ def bench_copy(csv_path: Path) -> tuple[float, int]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from polling.importer.service import _ensure_areas
+    from polling.stations.importing.service import ensure_areas
 
     mission = make_mission("ng-copy")
     now = timezone.now().isoformat()
@@ -191,7 +191,7 @@ def bench_copy(csv_path: Path) -> tuple[float, int]:
             )
             for r in reader
         ]
-    area_ids, _created = _ensure_areas(mission, {record[2] for record in records})
+    area_ids, _created = ensure_areas(mission, {record[2] for record in records})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for code, name, area, latitude, longitude in records:
@@ -213,7 +213,7 @@ def bench_copy(csv_path: Path) -> tuple[float, int]:
 
 def bench_import(csv_path: Path, code: str) -> dict:
     from missions.models import Mission
-    from polling.importer import open_table, stations_import
+    from polling.stations.importing import open_table, stations_import
 
     mission = Mission.objects.filter(code=code).first() or make_mission(code)
     checkpoint()
@@ -234,7 +234,7 @@ def bench_import(csv_path: Path, code: str) -> dict:
 
 def bench_tracemalloc(csv_path: Path, code: str) -> float:
     """The same import into an empty table under tracemalloc (slower, so untimed): Python's own peak."""
-    from polling.importer import open_table, stations_import
+    from polling.stations.importing import open_table, stations_import
 
     mission = make_mission(code)
     tracemalloc.start()

@@ -189,12 +189,11 @@ def main() -> None:
 
     from weasyprint import HTML
 
-    from reports import statement_tasks
     from reports.models import Statement, StatementRender
-    from reports.pdf import INTERNAL_BASE_URL, render_html, static_only_fetcher
     from reports.statements import rendering, services
     from reports.statements.document import build_document
-    from tests.statement_helpers import reauthenticated_request
+    from reports.statements.pdf import INTERNAL_BASE_URL, render_html, static_only_fetcher
+    from tests.helpers.statements import reauthenticated_request
 
     t = time.perf_counter()
     mission = build(args.visits)
@@ -209,7 +208,7 @@ def main() -> None:
 
     reset()
     # This process plays the worker below: approval must not hand the render to Celery.
-    statement_tasks.enqueue_render = lambda render: None
+    services.enqueue_render = lambda render: None
     head = Member.objects.get(mission=mission, role=Role.HEAD_OF_MISSION)
 
     # 1. The draft (best of three: the machine is shared).
@@ -252,7 +251,7 @@ def main() -> None:
 
     # 2. The whole render, as the worker runs it; this process plays the worker, whose pool
     #    process starts its render server when it starts (worker_process_init).
-    from reports import pdf as pdf_module
+    from reports.statements import pdf as pdf_module
 
     t = time.perf_counter()
     pdf_module.warm_up(wait=True)

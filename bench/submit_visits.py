@@ -570,7 +570,7 @@ def sql_counts(url: str) -> dict:
         "flagged_answers",
         "audit_entries",
     )
-    from missions.audit import audit_verify
+    from missions.audit_trail import audit_verify
 
     _checked, problems, _head = audit_verify()
     return {**dict(zip(keys, row, strict=True)), "postgres": version, "audit_problems": len(problems)}

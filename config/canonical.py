@@ -2,7 +2,7 @@
 
 It was defined as json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), and every
 stored hash is of that text, so it must not change by a byte. orjson writes the same bytes for text,
-integers, booleans, null, lists and objects, about 8 times faster (tests/test_canonical_json.py
+integers, booleans, null, lists and objects, about 8 times faster (tests/config/test_canonical_json.py
 compares them on every character below U+0080 and the special non-ASCII ones). It writes some floats
 differently (1e-07 against 1e-7), and refuses lone surrogates, integers over 64 bits and keys that are
 not text: those values go to json.dumps, as before.

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "missions",
     "polling",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -68,7 +69,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "missions.middleware.SessionIdleTimeoutMiddleware",
-    "missions.accounts.SecondFactorRequiredMiddleware",
+    "missions.accounts.security.SecondFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,10 +127,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "missions.User"
-# Django's and allauth's backends, loading a session's user with a prepared statement (missions/auth_backends.py).
+# Django's and allauth's backends, loading a session's user with a prepared statement (missions/accounts/backends.py).
 AUTHENTICATION_BACKENDS = [
-    "missions.auth_backends.ModelBackend",
-    "missions.auth_backends.AuthenticationBackend",
+    "missions.accounts.backends.ModelBackend",
+    "missions.accounts.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -141,7 +142,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "missions:list"
 
 # django-allauth: e-mail login, no open sign-up (people join by invitation).
-ACCOUNT_ADAPTER = "missions.adapters.InvitationOnlyAccountAdapter"
+ACCOUNT_ADAPTER = "missions.accounts.adapters.InvitationOnlyAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -154,14 +155,14 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 3
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 # Security keys need HTTPS; plain http only on a laptop (http://localhost).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
-MFA_ADAPTER = "missions.adapters.MissionMFAAdapter"
+MFA_ADAPTER = "missions.accounts.adapters.MissionMFAAdapter"
 MFA_TOTP_ISSUER = "Observa"
-MFA_FORMS = {"activate_totp": "missions.accounts.ActivateTOTPOnceForm"}
+MFA_FORMS = {"activate_totp": "missions.accounts.security.ActivateTOTPOnceForm"}
 # allauth refuses an authenticator to an address not verified (against someone signing up with another's
 # address); nobody signs up here, and a head of mission made in the admin must not be stuck.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Ours, not allauth's: secretariat, heads of mission and staff must use an authenticator app
-# (missions/accounts.py sends them to set one up before anything else).
+# (missions/accounts/security.py sends them to set one up before anything else).
 MFA_REQUIRED_FOR_SETUP_ROLES = env_bool("MFA_REQUIRED_FOR_SETUP_ROLES", True)
 # Wrong passwords (and wrong second-factor codes) for one address: 5 in 5 minutes, then wait;
 # 15 in an hour, then refused for the hour, unless the password is reset. 10 a minute from one address.
@@ -169,7 +170,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key,15/h/key"}
 # Behind the HTTPS proxy, REMOTE_ADDR is the proxy's: the per-address login limits and the sessions page
 # take the client's address from X-Forwarded-For, as added by this many proxies (0: no proxy).
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-USERSESSIONS_ADAPTER = "missions.adapters.AuditedUserSessionsAdapter"
+USERSESSIONS_ADAPTER = "missions.accounts.adapters.AuditedUserSessionsAdapter"
 # Sessions are recorded at login; their "last seen" is refreshed by missions.middleware, not on every request.
 USERSESSIONS_TRACK_ACTIVITY = False
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.db import prepared_cursor
-from missions.audit import audit_record
+from missions.audit_trail import audit_record
 from missions.models import Member, Mission, Role, Team
 
 
@@ -39,6 +39,10 @@ class MissionAccess:
     @property
     def role(self) -> str:
         return self.member.role
+
+    def page_context(self, **extra) -> dict:
+        """The context every mission page starts from: this access and its mission."""
+        return {"access": self, "mission": self.mission, **extra}
 
 
 def model_columns(model, alias: str) -> tuple[list[str], list[str], list[list]]:

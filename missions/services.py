@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from missions import emails
-from missions.accounts import user_sessions_end
-from missions.audit import audit_record, diff
+from missions.accounts.security import user_sessions_end
+from missions.audit_trail import audit_record, diff
 from missions.models import Invitation, Meeting, Member, Mission, Role, Team, User
 
 logger = logging.getLogger(__name__)

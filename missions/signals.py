@@ -1,6 +1,6 @@
 """Authentication events go to the audit trail (Django and allauth only report them as signals).
 
-Ending sessions is recorded by missions.adapters.AuditedUserSessionsAdapter: allauth sends no signal for it.
+Ending sessions is recorded by missions.accounts.adapters.AuditedUserSessionsAdapter: allauth sends no signal for it.
 """
 
 from allauth.mfa import signals as mfa_signals
@@ -8,7 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from missions.audit import audit_record
+from missions.audit_trail import audit_record
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")

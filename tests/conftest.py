@@ -1,14 +1,14 @@
 import pytest
 
 from missions.models import Role
-from tests.factories import make_member, make_mission, make_team
+from tests.helpers.factories import make_member, make_mission, make_team
 
 
 @pytest.fixture(autouse=True)
 def _second_factor_not_enforced(settings):
     """Secretariat and heads of mission must set up an authenticator app before anything else
-    (missions/accounts.py). Tests of other features log them in with force_login and skip that step;
-    tests/test_accounts_mfa.py turns it back on."""
+    (missions/accounts/security.py). Tests of other features log them in with force_login and skip that step;
+    tests/missions/accounts/test_accounts_mfa.py turns it back on."""
     settings.MFA_REQUIRED_FOR_SETUP_ROLES = False
 
 

@@ -1,4 +1,4 @@
-"""Indexes for the mission audit trail page (missions/views_audit.py) at 100,000+ entries a mission.
+"""Indexes for the mission audit trail page (missions/audit/views.py) at 100,000+ entries a mission.
 
 1. (mission, created_at DESC, id DESC): the page lists a mission's entries newest first, optionally
    between two dates; the index gives them in that order, so a page stops after 50 rows.

@@ -12,7 +12,6 @@ Every failure is a ChecklistError whose message (and, for an import, located pro
 from .definition import FORMAT, checklist_to_json, finding_problems
 from .editing import (
     checklist_code_problem,
-    checklist_copy,
     checklist_create,
     checklist_delete,
     checklist_editable_version,
@@ -25,6 +24,7 @@ from .editing import (
 from .errors import ChecklistError, Problem
 from .importing import (
     FORMATS,
+    checklist_copy,
     checklist_from_json,
     checklist_from_votemonitor,
     checklist_from_xlsform,

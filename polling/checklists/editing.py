@@ -5,7 +5,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from missions.audit import audit_record, diff
+from missions.audit_trail import audit_record, diff
 from missions.models import SETUP_ROLES, Mission
 from polling.models import Checklist, ChecklistVersion, Option, Question
 
@@ -13,7 +13,6 @@ from .definition import (
     CHOICE_TYPES,
     CODE_RE,
     RESERVED_CHECKLIST_CODES,
-    checklist_to_json,
     clean_definition,
     question_to_json,
 )
@@ -457,35 +456,3 @@ def checklists_copyable_by(user) -> QuerySet:
         .order_by("-mission__election_date", "mission__name", "order", "name")
         .distinct()
     )
-
-
-@transaction.atomic
-def checklist_copy(
-    *, source: Checklist, mission: Mission, code: str = "", name: str = "", user=None, request=None
-) -> Checklist:
-    """Copy the current version of `source` into `mission` as a new checklist (version 1)."""
-    from .importing import checklist_from_definition
-
-    if source.current_version is None:
-        raise ChecklistError(_("That checklist has no questions to copy."))
-    definition = checklist_to_json(version=source.current_version)
-    checklist = checklist_from_definition(
-        mission=mission,
-        data=definition,
-        code=code,
-        name=name,
-        user=user,
-        failure=_("The checklist was not copied."),
-    )
-    _audit_checklist(
-        "checklist.copy",
-        checklist,
-        {
-            **diff({}, _checklist_state(checklist)),
-            "source": [None, f"{source.mission.code}/{source.code} v{source.current_version.number}"],
-            "questions": [None, len(definition["questions"])],
-        },
-        user=user,
-        request=request,
-    )
-    return checklist

@@ -13,13 +13,13 @@ from typing import IO
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from missions.audit import audit_record
+from missions.audit_trail import audit_record, diff
 from missions.models import Mission
 from polling.models import Checklist
 
 from . import votemonitor, xlsform
-from .definition import clean_definition
-from .editing import _checklist_code_taken, _checklist_new, version_fill
+from .definition import checklist_to_json, clean_definition
+from .editing import _audit_checklist, _checklist_code_taken, _checklist_new, _checklist_state, version_fill
 from .errors import ChecklistError, Path, Problem, failure_message
 
 FORMATS = ("json", "xlsform", "votemonitor")
@@ -188,4 +188,34 @@ def checklist_import(
             },
             request=request,
         )
+    return checklist
+
+
+@transaction.atomic
+def checklist_copy(
+    *, source: Checklist, mission: Mission, code: str = "", name: str = "", user=None, request=None
+) -> Checklist:
+    """Copy the current version of `source` into `mission` as a new checklist (version 1)."""
+    if source.current_version is None:
+        raise ChecklistError(_("That checklist has no questions to copy."))
+    definition = checklist_to_json(version=source.current_version)
+    checklist = checklist_from_definition(
+        mission=mission,
+        data=definition,
+        code=code,
+        name=name,
+        user=user,
+        failure=_("The checklist was not copied."),
+    )
+    _audit_checklist(
+        "checklist.copy",
+        checklist,
+        {
+            **diff({}, _checklist_state(checklist)),
+            "source": [None, f"{source.mission.code}/{source.code} v{source.current_version.number}"],
+            "questions": [None, len(definition["questions"])],
+        },
+        user=user,
+        request=request,
+    )
     return checklist

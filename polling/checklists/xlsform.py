@@ -137,7 +137,7 @@ class _Sheet:
 def _load(content: bytes) -> dict[str, _Sheet]:
     from django.conf import settings
 
-    from polling.importer.tables import xlsx_too_big
+    from polling.stations.importing.tables import xlsx_too_big
 
     if xlsx_too_big(BytesIO(content), settings.CHECKLIST_IMPORT_MAX_BYTES):
         problem = Problem(_("file"), _("This workbook unpacks to an unreasonable size."))

@@ -3,17 +3,17 @@
 The filing's hot path (polling/visits/filing.py) calls it as one prepared statement in autocommit: one
 round trip is the whole transaction. The function is VOLATILE, so each statement in it takes a fresh
 snapshot: the head of the audit chain is read after the chain's lock is granted and sees what the lock's
-previous holder committed (as missions/audit.py's two-statement append does), and the lock is held
+previous holder committed (as missions/audit_trail.py's two-statement append does), and the lock is held
 only for the entry's INSERT and the commit.
 
 It names the columns of polling_visit, polling_answer, polling_visitrevision and missions_auditentry: a
-migration that changes one of them must replace this function too (tests/test_filing_sql.py files
+migration that changes one of them must replace this function too (tests/polling/visits/test_filing_sql.py files
 visits through it and verifies the chain).
 """
 
 from django.db import migrations
 
-CHAIN_LOCK = 7_406_115_001  # missions.audit._CHAIN_LOCK
+CHAIN_LOCK = 7_406_115_001  # missions.audit_trail._CHAIN_LOCK
 
 CREATE = f"""
 CREATE OR REPLACE FUNCTION observa_file_visit(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from config.canonical import jsonb_text
 from config.db import prepared_cursor
 from missions.access import MissionAccess, get_mission_for, get_mission_with
-from missions.audit import append_sql, appended, audit_append, audit_entry, audit_record
+from missions.audit_trail import append_sql, appended, audit_append, audit_entry, audit_record
 from missions.models import AuditEntry, Member, Mission, Role
 from polling.models import Answer, Channel, Checklist, ChecklistVersion, PollingStation, Visit, VisitRevision
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid, VisitLocked

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from missions.audit import audit_record
+from missions.audit_trail import audit_record
 from missions.models import Member, Mission
 from polling.models import Incident
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid

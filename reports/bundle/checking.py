@@ -34,8 +34,8 @@ from polling.models import Area, Incident, PollingStation, Visit
 from polling.visits import build_content, clean_fields, content_hash, spec_from_definition, validate_answers
 from polling.visits.validation import NOTES_MAX
 
-from .checker import Checker, duplicate
 from .errors import FORMAT, TOP_KEYS, BundleInvalid, Path, json_path
+from .reading import Checker, duplicate
 
 MISSION_KEYS = (
     "code",

@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from missions.audit import audit_record
+from missions.audit_trail import audit_record
 from missions.models import AREA_LEVEL_SEPARATOR, Meeting, Member, Mission, Team, User
 from polling.checklists.editing import version_fill
 from polling.models import (

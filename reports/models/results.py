@@ -1,9 +1,9 @@
 """Pre-aggregated result counts (for the dashboard) and export jobs.
 
 The statement and the exports compute exact figures live from visits and answers
-(reports/selectors/live.py). The dashboard, refreshed every few seconds by many
+(reports/results/selectors/live.py). The dashboard, refreshed every few seconds by many
 viewers, reads the counts below instead: they are kept up to date by the worker
-(reports/selectors/refresh.py), incrementally from a per-visit snapshot, so a
+(reports/results/refresh.py), incrementally from a per-visit snapshot, so a
 refresh never groups the millions of answers of a large mission.
 
 The tables hold plain integers for stations, teams and areas, not foreign keys:

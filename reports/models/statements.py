@@ -205,7 +205,7 @@ class MissionSigningKey(models.Model):
     """The key and certificate that sign a mission's approved statements.
 
     The PKCS#12 is stored encrypted with a passphrase derived from SECRET_KEY
-    (see reports.signing): a copy of the database alone does not hand out the key.
+    (see reports.statements.signing): a copy of the database alone does not hand out the key.
     """
 
     class Source(models.TextChoices):

@@ -1,6 +1,6 @@
 """The data snapshot: every figure, list and table a statement shows, as plain JSON.
 
-Figures come from the result selectors (reports.selectors), the one place where
+Figures come from the result selectors (reports.results.selectors), the one place where
 the mission's visits are aggregated; this module only names them and writes them
 down. A snapshot is canonical JSON, so its SHA-256 identifies the data an approved
 statement was based on, and comparing two snapshots says which figures moved.
@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from missions.models import Member, Mission, Role
-from reports import selectors
+from reports.results import selectors
 from reports.statements.language import join_list
 
 SCHEMA = 1

@@ -17,9 +17,8 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 from django.utils.translation import gettext as _
 
-from reports import pdf, signing
 from reports.models import StatementRender, StatementVersion
-from reports.statements import services
+from reports.statements import pdf, services, signing
 from reports.statements.document import build_document
 
 logger = logging.getLogger(__name__)

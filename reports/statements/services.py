@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.celery import enqueue_on_commit
 from missions.models import Member, Mission, Role
 from reports.models import Statement, StatementEvent, StatementRender, StatementVersion
 from reports.statements import drafting, figures, tokens
@@ -70,7 +71,7 @@ def _event(
     request=None,
 ) -> None:
     """The statement's own history, and the mission's tamper-evident audit trail."""
-    from missions.audit import audit_record
+    from missions.audit_trail import audit_record
 
     StatementEvent.objects.create(
         version=version, statement=statement, action=action, user=user, detail=detail[:500]
@@ -283,8 +284,7 @@ def statement_approve(*, version: StatementVersion, user, request, verify_url: s
     3. The snapshot is taken inside the transaction and stored with its hash.
     4. The render row is created now; the worker is told only after commit.
     """
-    from reports import signing
-    from reports.statement_tasks import enqueue_render
+    from reports.statements import signing
 
     version = _lock(version)
     mission = version.statement.mission
@@ -376,10 +376,17 @@ def statement_new_version(*, statement: Statement, user, request=None) -> Statem
     return version
 
 
+RENDER_TASK = "reports.statements.tasks.render_statement"  # the task that renders and signs a version's PDF
+
+
+def enqueue_render(render: StatementRender) -> None:
+    """Tell a worker, once the transaction that created or re-queued the row has committed."""
+    enqueue_on_commit(RENDER_TASK, render.pk)
+
+
 @transaction.atomic
 def statement_retry_render(*, version: StatementVersion, user, request=None) -> StatementRender:
     """Queue a failed render again (the frozen statement itself does not change)."""
-    from reports.statement_tasks import enqueue_render
 
     _require_role(version.statement.mission, user, EDITOR_ROLES)
     render = StatementRender.objects.select_for_update().get(version=version)
@@ -405,7 +412,7 @@ def statement_set_logo(*, statement: Statement, user, logo, request=None) -> Non
 
 @transaction.atomic
 def statement_set_key(*, mission: Mission, user, data: bytes, passphrase: str, request=None):
-    from reports import signing
+    from reports.statements import signing
 
     _require_role(mission, user, EDITOR_ROLES)
     key = signing.store_uploaded_key(mission, data, passphrase, user=user)
@@ -446,7 +453,7 @@ def render_claim(render_id: int) -> int | None:
 
 
 def _audit_render(action: str, render_id: int, changes: dict | None = None, *, user=None, request=None):
-    from missions.audit import audit_record
+    from missions.audit_trail import audit_record
 
     render = StatementRender.objects.select_related("version__statement__mission").get(pk=render_id)
     audit_record(
@@ -512,7 +519,7 @@ def statement_verify(*, data: bytes | None = None, sha256: str = "") -> dict:
     """
     import hashlib
 
-    from reports import signing
+    from reports.statements import signing
 
     if data is not None:
         sha256 = hashlib.sha256(data).hexdigest()

@@ -86,8 +86,8 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
 @pytest.fixture
 def observer_day(mission, team, observer):
     """The observer's team plans two stations; the opening checklist asks A5 only when A1 is "no"."""
-    from tests.factories import make_station
-    from tests.visit_helpers import make_checklist
+    from tests.helpers.factories import make_station
+    from tests.helpers.visits import make_checklist
 
     stations = [make_station(mission, code, name=f"School no. {code}") for code in ("0001", "0002")]
     team.stations.add(*stations)

@@ -14,7 +14,7 @@ from django.test import Client
 
 from missions.models import Role
 from tests.browser.conftest import PHONE, screenshot
-from tests.factories import PASSWORD, make_member, make_mission
+from tests.helpers.factories import PASSWORD, make_member, make_mission
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
 """Chromium opens the main pages under the real Content Security Policy: not one violation.
 
-tests/test_csp.py checks the HTML; this checks what only a browser sees: a script that injects a
+tests/config/test_csp.py checks the HTML; this checks what only a browser sees: a script that injects a
 <style>, sets a style attribute through markup, evaluates a string, or loads something from elsewhere.
 Violations are caught twice: the `securitypolicyviolation` events of each page (an init script
 listens for them; Playwright's init scripts are not subject to the page's policy) and the console.
@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
-from tests.factories import PASSWORD
-from tests.test_csp import build_pages, open_page
+from tests.config.test_csp import build_pages, open_page
+from tests.helpers.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -82,8 +82,8 @@ def test_the_main_pages_run_without_a_single_policy_violation(
 
 
 def test_the_moved_scripts_still_work(page, context, live_server, mission, team, secretariat, observer):
-    from tests.factories import make_station
-    from tests.visit_helpers import make_checklist
+    from tests.helpers.factories import make_station
+    from tests.helpers.visits import make_checklist
 
     console = watch(context)
     make_checklist(mission)

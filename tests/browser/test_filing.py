@@ -10,13 +10,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from missions.accounts import user_sessions_end
+from missions.accounts.security import user_sessions_end
 from missions.models import Role
 from polling.models import Checklist, Incident, Visit, VisitRevision
 from tests.browser.conftest import login, screenshot
-from tests.browser.filing_helpers import choose, file_visit, filing_url, open_filing_page, outbox_uuids
-from tests.factories import PASSWORD, make_member
-from tests.visit_helpers import payload
+from tests.helpers.factories import PASSWORD, make_member
+from tests.helpers.filing_browser import choose, file_visit, filing_url, open_filing_page, outbox_uuids
+from tests.helpers.visits import payload
 
 pytestmark = pytest.mark.browser
 

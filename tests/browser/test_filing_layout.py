@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.filing_helpers import choose, file_visit, open_filing_page
-from tests.factories import PASSWORD
+from tests.helpers.factories import PASSWORD
+from tests.helpers.filing_browser import choose, file_visit, open_filing_page
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from polling import checklists
 from tests.browser.conftest import login, screenshot
-from tests.factories import PASSWORD, make_station
+from tests.helpers.factories import PASSWORD, make_station
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from django.core import mail
 from missions.models import Member, Mission, Role
 from polling.models import PollingStation
 from tests.browser.conftest import login, screenshot
-from tests.factories import PASSWORD, make_member, make_mission
+from tests.helpers.factories import PASSWORD, make_member, make_mission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from missions.demo import DEMO_CODE, DEMO_PASSWORD, load_demo
+from demo.builder import DEMO_CODE, DEMO_PASSWORD, load_demo
 from tests.browser.conftest import login, screenshot
-from tests.statement_helpers import add_demo_visits, fast_passwords  # noqa: F401 - autouse fixture
-from tests.test_statement_worker import _start_worker, _stop, broker, media  # noqa: F401 - fixtures
+from tests.helpers.statements import add_demo_visits, fast_passwords  # noqa: F401 - autouse fixture
+from tests.reports.statements.test_statement_worker import _start_worker, _stop, broker, media  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

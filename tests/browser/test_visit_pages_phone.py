@@ -10,8 +10,8 @@ from django.urls import reverse
 from polling import visits
 from tests.browser.conftest import login, screenshot
 from tests.conftest import client_for
-from tests.factories import PASSWORD, make_station
-from tests.visit_helpers import make_checklist, payload
+from tests.helpers.factories import PASSWORD, make_station
+from tests.helpers.visits import make_checklist, payload
 
 pytestmark = pytest.mark.browser
 

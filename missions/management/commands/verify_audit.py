@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from missions.audit import audit_verify
+from missions.audit_trail import audit_verify
 
 
 class Command(BaseCommand):

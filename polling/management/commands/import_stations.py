@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from missions.models import Mission
-from polling import importer
+from polling.stations import importing as importer
 
 HELP = f"""Import polling stations from a CSV (UTF-8, any delimiter) or XLSX file (first sheet) into a mission.
 

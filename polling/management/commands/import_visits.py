@@ -16,8 +16,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from missions.models import Mission, User
-from polling import visit_import
 from polling import visits as visit_service
+from polling.visits import importing as visit_import
 
 
 class Command(BaseCommand):

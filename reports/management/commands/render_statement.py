@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from missions.models import Mission
 from reports.models import Statement, StatementRender
-from reports.pdf import RenderError, write_atomically
+from reports.statements.pdf import RenderError, write_atomically
 from reports.statements.rendering import file_for, render_version_to_file
 
 
