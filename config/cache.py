@@ -2,8 +2,8 @@
 
 Django's RedisCacheClient.get_client() builds a new redis.Redis for every cache operation, and
 redis-py's constructor copies its table of response callbacks each time: reading the session of a
-logged-in request spent more CPU building that client than sending the GET (py-spy on the filing
-bench: about 4% of a web worker's CPU). A redis.Redis on a ConnectionPool holds no connection of its
+logged-in request spent more CPU building that client than sending the GET (py-spy on
+bench/submit_visits.py). A redis.Redis on a ConnectionPool holds no connection of its
 own (it takes one from the pool for each command and gives it back), so one client per pool can be
 shared by the threads of a worker, and the pool itself starts afresh in a forked process.
 """

@@ -2,8 +2,8 @@
 
 Django binds parameters on the client and never prepares (its psycopg backend turns that off so that
 connection poolers keep working), so PostgreSQL parses and plans each statement every time it comes.
-For the queries of the filing's hot path that costs more than running them: planning the lookup of a
-checklist version took 1.6 ms against 0.3 ms to execute it. `prepared_cursor()` gives a cursor of
+For the queries of the filing's hot path that costs more than running them (bench/filing_cpu.py
+measures it). `prepared_cursor()` gives a cursor of
 Django's connection whose statements are bound on the server and prepared the first time a connection
 sees them (settings.py sets the connection's prepare_threshold to 0 for this; Django's own cursors bind
 on the client and never prepare); later executions send only the parameters.
@@ -32,12 +32,20 @@ else:
             return self._query
 
 
+def on_postgresql(db=None) -> bool:
+    """The one switch between PostgreSQL and the SQLite file of `make run` (the laptop demo).
+
+    On PostgreSQL the fast paths run their own SQL (docs/architecture.md); on SQLite the same services
+    take the ORM's path and the dashboard counts live. Every such branch asks here, so the demo's
+    differences are found by searching for one name.
+    """
+    return (connection if db is None else db).vendor == "postgresql"
+
+
 def prepared_statements(db=None) -> bool:
     db = connection if db is None else db
     return (
-        psycopg is not None
-        and db.vendor == "postgresql"
-        and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)
+        psycopg is not None and on_postgresql(db) and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)
     )
 
 

@@ -2,9 +2,8 @@
 
 Once Django is set up and the URLconf imported, the objects alive are the process's for good: modules,
 models, settings, URL patterns. gc.freeze() moves them out of the garbage collector's generations, so
-its full collections no longer walk them. Unfrozen, a full collection took 94 ms in a worker that had
-served filings (bench/filing_cpu.py with gc callbacks), stopping every thread of the worker; frozen
-here, 1.7 ms.
+its full collections no longer walk them: a full collection stops every thread of the worker, and
+walking Django's own objects was most of its time (bench/filing_cpu.py with gc callbacks measures it).
 """
 
 import gc

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.canonical import canonical_json, jsonb_text
+from config.db import on_postgresql
 from missions.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -211,7 +212,7 @@ def audit_record(
 def audit_append(entry: AuditEntry) -> AuditEntry:
     """Store an entry from audit_entry, linked to the head of the chain (see audit_record)."""
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
+        if on_postgresql():
             _append_postgresql(entry)
         else:
             last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.problems import UserError
 from missions import emails
 from missions.accounts.security import user_sessions_end
 from missions.audit_trail import audit_record, diff
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 STATION_BATCH = 5000
 
 
-class SetupError(Exception):
+class SetupError(UserError):
     """A set-up change that cannot be made; the message is shown to the user."""
 
 

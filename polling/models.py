@@ -44,6 +44,14 @@ class Area(models.Model):
     def names(self) -> list[str]:
         return self.path.split(AREA_LEVEL_SEPARATOR)
 
+    @staticmethod
+    def subtree(path: str, prefix: str = "") -> models.Q:
+        """The area at `path` and every area under it; `prefix` is the lookup that leads to the area
+        ("area__" from a station, "station__area__" from a visit). "Baku" does not take "Bakuvia"."""
+        return models.Q(**{f"{prefix}path": path}) | models.Q(
+            **{f"{prefix}path__startswith": path + AREA_LEVEL_SEPARATOR}
+        )
+
     def level_name(self) -> str:
         levels = self.mission.area_levels or []
         return levels[self.depth - 1] if self.depth <= len(levels) else ""
@@ -398,9 +406,8 @@ class Answer(models.Model):
     # No foreign-key constraints in the database (Django still cascades a visit's deletion to its answers
     # and refuses to delete an answered question or option: on_delete is enforced by the ORM). A filing
     # writes 40-odd answers, and PostgreSQL ran a key check per row and per key, each locking the row it
-    # found: for the question and option, rows every concurrent filing locks too (1.6 ms of a 3.9 ms
-    # insert); for the visit, a locked and WAL-logged row per answer, about a sixth of the filing's
-    # database CPU. Answers are written only with their visit: in observa_file_visit() (the visit's own
+    # found: for the question and option, rows every concurrent filing locks too; for the visit, a
+    # locked and WAL-logged row per answer (bench/submit_visits.py measures the filing's database CPU). Answers are written only with their visit: in observa_file_visit() (the visit's own
     # transaction), by a correction holding the visit's row lock, and by the imports, which validate
     # every answer against its checklist version; a version that has visits is never edited.
     # answer_once leads with the visit (the visit's answers) and answer_question_option with the

@@ -2,8 +2,8 @@
 
 Why: with persistent connections (CONN_MAX_AGE) and CONN_HEALTH_CHECKS (config/dburl.py), Django checks
 the connection at the first query of every request by sending `SELECT 1`: one round trip, parsed and
-planned by the server, for every request. On the election-day filing API that was ~3% of the web
-process's CPU (plus the database's), and ~10% of a trivial view.
+planned by the server, for every request: a share of the web process's CPU (and the database's) that
+bench/submit_visits.py shows on the election-day filing API, larger still on a trivial view.
 
 What `is_usable()` sees without sending anything:
 1. psycopg already knows the connection is gone (closed, or broken by an earlier error): unusable.

@@ -1,7 +1,7 @@
 """Django's and allauth's authentication backends, with the user of a session read by one prepared statement.
 
-Every logged-in request loads its user. Through the ORM (`User.objects.get(pk=...)`) that cost 0.6 ms of
-Python a request, 17% of an election-day filing, composing the same SELECT every time; here it is
+Every logged-in request loads its user. Through the ORM (`User.objects.get(pk=...)`) that composed the
+same SELECT in Python every time, a large share of an election-day filing (bench/filing_cpu.py); here it is
 written once from the model's fields and prepared on the connection (config/db.py). Authentication
 itself (password, e-mail login) is unchanged.
 """

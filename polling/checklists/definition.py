@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from config.jsoncheck import JsonChecker
 from polling.models import ChecklistVersion, Option, Question, code_validator
 
 from .errors import Path
@@ -98,14 +99,8 @@ def parse_number(value) -> Decimal:
     return number
 
 
-class _Checker:
-    """Collects (path, message) pairs while cleaning one definition."""
-
-    def __init__(self):
-        self.problems: list[tuple[Path, str]] = []
-
-    def add(self, path: Path, message: str) -> None:
-        self.problems.append((path, message))
+class _Checker(JsonChecker):
+    """The JSON checker, reading text and numbers the way a checklist definition holds them."""
 
     def text(self, obj: dict, key: str, path: Path, *, required=False, max_length=None, default="") -> str:
         value = obj.get(key)
@@ -127,13 +122,13 @@ class _Checker:
             )
         return value
 
-    def boolean(self, obj: dict, key: str, path: Path) -> bool:
+    def boolean(self, obj: dict, key: str, path: Path, *, default: bool = False) -> bool:
         value = obj.get(key)
         if value is None:
-            return False
+            return default
         if not isinstance(value, bool):
             self.add(path + (key,), _("Must be true or false."))
-            return False
+            return default
         return value
 
     def number(self, obj: dict, key: str, path: Path) -> Decimal | None:
@@ -145,10 +140,6 @@ class _Checker:
         except ValueError as error:
             self.add(path + (key,), str(error))
             return None
-
-    def unknown_keys(self, obj: dict, allowed: frozenset, path: Path) -> None:
-        for key in sorted(set(obj) - allowed, key=str):
-            self.add(path + (key,), _("Unknown field “%(key)s”.") % {"key": key})
 
 
 def clean_definition(data) -> tuple[dict, list[tuple[Path, str]]]:

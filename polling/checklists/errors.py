@@ -5,39 +5,17 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import ngettext
 
-Path = tuple[str | int, ...]
+from config.problems import Path, Problem, UserError
+
+__all__ = ["ChecklistError", "Path", "Problem", "Reading", "failure_message"]
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a checklist, located for the person who has to fix it.
-
-    `where` is what the user reads: a JSON path (`questions[3].options[1].value`) or a spreadsheet
-    cell (`survey, row 5, column relevant`). `path` is the same place in our own format, so a form
-    can put the message next to the field it belongs to.
-    """
-
-    where: str
-    message: str
-    path: Path = field(default=(), compare=False)
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
-
-
-class ChecklistError(Exception):
+class ChecklistError(UserError):
     """A checklist change or import that cannot be made; the message is shown to the user.
 
-    An import that fails carries every problem found, so the file can be fixed in one go.
+    An import that fails carries every problem found (`problems`, each a Problem), so the file can be
+    fixed in one go.
     """
-
-    def __init__(self, message: str, problems: list[Problem] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.problems = list(problems or [])
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from config.pagination import TwoEndedPaginator
 from missions.access import get_mission_for
 from missions.models import AREA_LEVEL_SEPARATOR, Mission
+from polling.models import Area
 from polling.stations import importing as importer
 from polling.stations.forms import StationMappingForm, StationSearchForm, StationUploadForm
 
@@ -47,8 +48,7 @@ def _matching_stations(mission: Mission, query: str, area_path: str):
     if query:
         stations = stations.filter(Q(name__icontains=query) | Q(code__icontains=query))
     if area_path:
-        subtree = Q(path=area_path) | Q(path__startswith=area_path + AREA_LEVEL_SEPARATOR)
-        stations = stations.filter(area__in=mission.areas.filter(subtree))
+        stations = stations.filter(area__in=mission.areas.filter(Area.subtree(area_path)))
     return stations
 
 

@@ -11,7 +11,7 @@ from missions.models import (
     Mission,
     Team,
 )
-from polling.models import PollingStation
+from polling.models import Area, PollingStation
 
 
 class StationFilterForm(forms.Form):
@@ -43,9 +43,7 @@ class StationFilterForm(forms.Form):
         if q := (data.get("q") or "").strip():
             stations = stations.filter(Q(code__icontains=q) | Q(name__icontains=q))
         if path := data.get("area"):
-            subtree = self.mission.areas.filter(
-                Q(path=path) | Q(path__startswith=path + AREA_LEVEL_SEPARATOR)
-            )
+            subtree = self.mission.areas.filter(Area.subtree(path))
             stations = stations.filter(area__in=subtree.values("pk"))
         if data.get("unplanned"):
             stations = stations.filter(planned_by_teams__isnull=True)

@@ -2,15 +2,13 @@
 
 from django.utils.translation import gettext as _
 
+from config.problems import UserError
+
 Errors = dict[str, list[str]]
 
 
-class FilingError(Exception):
+class FilingError(UserError):
     """A visit or incident that cannot be stored; the message is shown to the observer."""
-
-    def __init__(self, message: str = ""):
-        super().__init__(message)
-        self.message = message
 
 
 class VisitInvalid(FilingError):

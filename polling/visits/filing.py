@@ -3,14 +3,14 @@
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.canonical import jsonb_text
-from config.db import prepared_cursor
+from config.db import on_postgresql, prepared_cursor
 from missions.access import MissionAccess, get_mission_for, get_mission_with
 from missions.audit_trail import append_sql, appended, audit_append, audit_entry, audit_record
 from missions.models import AuditEntry, Member, Mission, Role
@@ -91,6 +91,21 @@ _LOOKUP = """
     LEFT JOIN polling_pollingstation s ON s.mission_id = c.mission_id AND s.code = %s
     WHERE c.mission_id = {mission} AND c.code = %s AND v.number = %s
 """
+
+
+class VersionLookup(NamedTuple):
+    """A row of _LOOKUP, by name (its columns, in order)."""
+
+    version_id: int | None
+    checklist_id: int | None
+    is_active: bool | None
+    published_number: int | None
+    has_visits: bool | None
+    station_id: int | None
+    station_name: str | None
+    stored: list | None  # [id, mission_id, observer_id] of a visit with the new visit's UUID
+
+
 # Parameters: station code, mission id, checklist code, version number.
 _LOOKUP_SQL = _LOOKUP.format(mission="%s", stored="NULL AS stored")
 # Parameters: the visit's UUID, station code, checklist code, version number.
@@ -131,9 +146,10 @@ def filing_access(user, code: str, payload) -> tuple[MissionAccess, tuple | None
     """get_mission_for(user, code) and, on PostgreSQL, the lookup of the checklist version and station
     the new visit names, in the same round trip: pass the row to visit_submit(lookup=...)."""
     params = _lookup_params(payload)
-    if params is None or connection.vendor != "postgresql":
+    if params is None or not on_postgresql():
         return get_mission_for(user, code), None
-    return get_mission_with(user, code, _LOOKUP_LATERAL, params)
+    access, row = get_mission_with(user, code, _LOOKUP_LATERAL, params)
+    return access, VersionLookup._make(row) if row is not None else None
 
 
 def _no_station(code: str, errors: Errors) -> None:
@@ -151,7 +167,7 @@ def station_for(mission: Mission, code, errors: Errors) -> PollingStation | None
 
 
 def _version_and_station(
-    mission: Mission, payload: Mapping, errors: Errors, lookup: tuple | None = None
+    mission: Mission, payload: Mapping, errors: Errors, lookup: VersionLookup | None = None
 ) -> tuple[ChecklistVersion | None, PollingStation | None]:
     """The checklist version and station a new visit names (one query when both exist, none when
     `lookup` is filing_access's row for this payload)."""
@@ -163,11 +179,12 @@ def _version_and_station(
         errors["version"] = [_("Give the checklist version as a number.")]
     else:
         if lookup is not None:
-            row = lookup if lookup[0] is not None else None
+            row = lookup if lookup.version_id is not None else None
         else:
             with prepared_cursor() as cursor:
                 cursor.execute(_LOOKUP_SQL, [station_code or "", mission.pk, code, number])
-                row = cursor.fetchone()
+                found = cursor.fetchone()
+            row = VersionLookup._make(found) if found is not None else None
         if row is None:
             if not mission.checklists.filter(code=code).exists():
                 errors["checklist"] = [_("This mission has no checklist %(code)s.") % {"code": code}]
@@ -176,16 +193,13 @@ def _version_and_station(
                     _("Checklist %(code)s has no version %(number)s.") % {"code": code, "number": number}
                 ]
             return None, station_for(mission, station_code, errors) if station_code else None
-        (
-            version_id,
-            checklist_id,
-            is_active,
-            published_number,
-            has_visits,
-            station_id,
-            station_name,
-            _stored,
-        ) = row
+        version_id, checklist_id, is_active = row.version_id, row.checklist_id, row.is_active
+        published_number, has_visits, station_id, station_name = (
+            row.published_number,
+            row.has_visits,
+            row.station_id,
+            row.station_name,
+        )
         station = None
         if station_id is not None:
             station = PollingStation(id=station_id, mission=mission, code=station_code, name=station_name)
@@ -211,7 +225,7 @@ def insert_answers(visit_id: int, values: list[tuple]) -> None:
     there: what bulk_create does too, without its Python work per row (about a third of a filing)."""
     if not values:
         return
-    if connection.vendor != "postgresql":
+    if not on_postgresql():
         Answer.objects.bulk_create(
             Answer(visit_id=visit_id, question_id=q, option_id=o, number=n, text=t) for q, o, n, t in values
         )
@@ -237,7 +251,7 @@ class CleanVisit:
 
 
 def _clean_visit(
-    mission: Mission, payload, *, version: ChecklistVersion | None = None, lookup: tuple | None = None
+    mission: Mission, payload, *, version: ChecklistVersion | None = None, lookup: VersionLookup | None = None
 ) -> CleanVisit:
     """Validate a payload; `version` fixes the checklist version (a correction cannot change it);
     `lookup` is filing_access's row for a new visit."""
@@ -278,7 +292,9 @@ def _stored_hashes(visit: Visit) -> set[str]:
 # in autocommit, so the one round trip is the whole transaction; the chain's lock is held only for the
 # audit entry and the commit. The answers go as one JSON array of [question, option, number, text] rows,
 # unpacked there: no Python work per row beyond serialising it (jsonb_text).
-_FILE_VISIT_SQL = "SELECT * FROM observa_file_visit({})".format(", ".join(["%s"] * 32))
+_FILE_VISIT_SQL = "SELECT * FROM observa_file_visit({})".format(  # noqa: S608 (placeholders only)
+    ", ".join(["%s"] * 32)
+)
 _NO_AUDIT_PARAMS = [None] * 14
 
 
@@ -289,7 +305,7 @@ def _insert_visit(
     IntegrityError if the UUID is taken. `entry=None` files without an entry: only
     bench/submit_visits.py does, to measure what the trail costs."""
     values = answer_values(clean.spec, clean.answers)
-    if connection.vendor != "postgresql":
+    if not on_postgresql():
         with transaction.atomic():
             visit.save(force_insert=True)
             insert_answers(visit.pk, values)
@@ -344,7 +360,7 @@ def visit_submit(
     payload,
     channel: str = Channel.WEB,
     request=None,
-    lookup: tuple | None = None,
+    lookup: VersionLookup | None = None,
 ) -> tuple[Visit, bool]:
     """File a visit as `member`; returns (visit, created). created=False: this was a resubmission.
 
@@ -367,7 +383,7 @@ def visit_submit(
         raise
     if visit_uuid is None:
         raise VisitInvalid({"uuid": [_("Send the visit's UUID.")]})
-    stored = lookup[7] if lookup is not None else None  # filing_access found the UUID already stored
+    stored = lookup.stored if lookup is not None else None  # filing_access found the UUID already stored
     if stored is not None:
         visit_id, mission_id, observer_id = stored
         if mission_id == mission.pk and observer_id == member.pk:  # else a conflict: no need to load it

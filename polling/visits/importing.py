@@ -33,6 +33,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
+from config.problems import RowError
 from missions.audit_trail import audit_record
 from missions.models import Member, Mission
 from polling import visits as visit_service
@@ -55,21 +56,10 @@ class VisitImportInvalid(visit_service.FilingError):
     """The file or the mapping has errors; nothing was written. `errors` lists every one."""
 
     def __init__(self, errors: list["RowError"]):
-        super().__init__(_("Nothing was imported: the file has %(count)s errors.") % {"count": len(errors)})
+        super().__init__(
+            _("Nothing was imported: the file has %(count)s errors.") % {"count": len(errors)}, errors
+        )
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int  # as a spreadsheet shows it: the header is line 1
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = _("line %(line)s") % {"line": self.line}
-        if self.column:
-            where += f", {self.column}"
-        return f"{where}: {self.message}"
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext as _
 
+from config.jsoncheck import JsonChecker, duplicate
 from missions.models import (
     AREA_LEVEL_SEPARATOR,
     Meeting,
@@ -35,7 +36,6 @@ from polling.visits import build_content, clean_fields, content_hash, spec_from_
 from polling.visits.validation import NOTES_MAX
 
 from .errors import FORMAT, TOP_KEYS, BundleInvalid, Path, json_path
-from .reading import Checker, duplicate
 
 MISSION_KEYS = (
     "code",
@@ -125,7 +125,7 @@ class Plan:
 
 def bundle_check(data) -> Plan:
     """The bundle as a Plan, or BundleInvalid with every problem in it; reads the database, never writes."""
-    check = Checker()
+    check = JsonChecker()
     if not isinstance(data, dict):
         raise BundleInvalid(
             [
@@ -171,8 +171,8 @@ def bundle_check(data) -> Plan:
     visits = reader.visits(check.items(data, "visits"))
     incidents = reader.incidents(check.items(data, "incidents"))
     reader.database()
-    if check.errors:
-        raise BundleInvalid([(json_path(path), message) for path, message in check.errors])
+    if check.problems:
+        raise BundleInvalid([(json_path(path), message) for path, message in check.problems])
     return Plan(mission, members, teams, stations, checklists, meetings, visits, incidents)
 
 
@@ -194,7 +194,7 @@ class _Reader:
     """Reads the sections in order; what a later section refers to (team names, member e-mails, station
     codes, checklist versions, visit UUIDs) is remembered as it is read."""
 
-    def __init__(self, check: Checker):
+    def __init__(self, check: JsonChecker):
         self.check = check
         self.team_names: set[str] = set()
         self.team_keys: dict[str, Path] = {}  # lower-cased name -> where it first appears
@@ -443,7 +443,7 @@ class _Reader:
         check, checklists, codes = self.check, [], {}
         for i, item in enumerate(items):
             path = ("checklists", i)
-            before = len(check.errors)
+            before = len(check.problems)
             data = check.obj(item, path, CHECKLIST_KEYS, CHECKLIST_OPTIONAL)
             if data is None:
                 continue
@@ -480,7 +480,7 @@ class _Reader:
                 for number, questions in versions.items()
             }
             if code:
-                broken = len(check.errors) > before
+                broken = len(check.problems) > before
                 self.checklist_specs.setdefault(code, (current, specs, broken))
             checklists.append(
                 ChecklistPlan(

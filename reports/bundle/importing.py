@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from config.db import on_postgresql
 from missions.audit_trail import audit_record
 from missions.models import AREA_LEVEL_SEPARATOR, Meeting, Member, Mission, Team, User
 from polling.checklists.editing import version_fill
@@ -300,7 +301,7 @@ def _answer_rows(plans: list[VisitPlan], rows: list[Visit], targets: tuple[dict,
 
 
 def _answers_insert(rows: Iterator[tuple]) -> None:
-    if connection.vendor != "postgresql":
+    if not on_postgresql():
         fields = ("visit_id", "question_id", "option_id", "number", "text")
         Answer.objects.bulk_create(
             (Answer(**dict(zip(fields, row, strict=True))) for row in rows), batch_size=BATCH

@@ -21,13 +21,15 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_on_commit
+from config.db import on_postgresql
+from config.problems import UserError
 from config.spreadsheets import escape_cell
 from missions.audit_trail import audit_record
 from missions.models import AREA_LEVEL_SEPARATOR, Mission, Team
@@ -44,7 +46,7 @@ CHUNK = 2000
 RUN_EXPORT = "reports.exports.tasks.run_export"  # the task that writes an export
 
 
-class ExportError(Exception):
+class ExportError(UserError):
     """The export cannot be made (e.g. its checklist is gone); shown to the person who asked."""
 
 
@@ -251,7 +253,7 @@ def visit_rows(mission: Mission, checklist: Checklist, *, team: Team | None = No
         "review_status",
         *codes,
     ]
-    postgres = connection.vendor == "postgresql"
+    postgres = on_postgresql()
     visits = (
         visits_for(mission, team=team)
         .filter(checklist_version__checklist=checklist)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_on_commit
+from config.problems import UserError
 from missions.models import Member, Mission, Role
 from reports.models import Statement, StatementEvent, StatementRender, StatementVersion
 from reports.statements import drafting, figures, tokens
@@ -43,7 +44,7 @@ def public_verify_url(version: StatementVersion, request=None) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
-class StatementError(Exception):
+class StatementError(UserError):
     """A workflow step that is not allowed now; the message is shown to the person."""
 
 

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.problems import UserError
 from missions.models import Mission
 from reports.models import MissionSigningKey
 
@@ -34,7 +35,7 @@ MAX_PKCS12_BYTES = 64 * 1024
 KEY_VALIDITY_DAYS = 5 * 365
 
 
-class SigningKeyError(Exception):
+class SigningKeyError(UserError):
     """A PKCS#12 that cannot serve as a mission's signing key; the message is for the uploader."""
 
 

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.db import on_postgresql
 from missions.audit_trail import audit_record, diff
 from missions.models import AREA_LEVEL_SEPARATOR, Mission
 from polling.models import Area, PollingStation
@@ -164,7 +165,7 @@ def stations_import(
         area_ids, areas_created = ensure_areas(mission, check.area_paths)
         cleaner = RowCleaner(mapping, table.headers, level_names=list(mission.area_levels))
         before = mission.stations.count()
-        write = WRITERS.get(connection.vendor, _write_generic)
+        write = _write_postgresql if on_postgresql() else _write_generic
         changed = write(mission, _clean_again(table, cleaner), area_ids, check.row_count, progress)
         created = mission.stations.count() - before
         result = ImportResult(
@@ -326,8 +327,9 @@ def _write_postgresql(mission, stations: Iterable[Station], area_ids: AreaIds, t
     assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in values)
     current = ", ".join(f"s.{name}" for name in values)
     incoming = ", ".join(f"EXCLUDED.{name}" for name in values)
+    # Names and placeholders only: every name comes from the model (quoted), every value is a parameter.
     upsert = (
-        f"INSERT INTO {quote(meta.db_table)} AS s ({column['mission']}, {column['code']}, {', '.join(values)}, "
+        f"INSERT INTO {quote(meta.db_table)} AS s ({column['mission']}, {column['code']}, {', '.join(values)}, "  # noqa: S608
         f"{column['created_at']}, {column['updated_at']}) "
         f"SELECT %s, code, {', '.join(VALUE_FIELDS)}, %s, %s FROM station_import_rows "
         f"ON CONFLICT ({column['mission']}, {column['code']}) DO UPDATE SET {assignments}, "
@@ -394,6 +396,3 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
-
-
-WRITERS = {"postgresql": _write_postgresql}

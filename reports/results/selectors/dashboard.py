@@ -20,11 +20,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count, Exists, F, FloatField, Func, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from config.db import on_postgresql
 from missions.models import Mission, Team
 from polling.models import Area, Visit
 from reports.models import ResultCount, ResultCoverage, ResultKey, ResultState, ResultStationCount
@@ -98,7 +98,7 @@ def _visit_key(mission: Mission):
 
 def uses_counts() -> bool:
     """Whether the dashboard reads pre-aggregated counts (PostgreSQL) or computes live (SQLite demo)."""
-    return connection.vendor == "postgresql"
+    return on_postgresql()
 
 
 def results_state(mission: Mission) -> ResultState | None:
@@ -163,6 +163,20 @@ def _fill_counts(counts: Counts, sc: StationCounts | None, rows, group=None, zon
     return extra
 
 
+@dataclass(frozen=True)
+class DashboardQuery:
+    """One slice of the dashboard, as dashboard_data() was asked for it (the checklist filled in)."""
+
+    mission: Mission
+    team: Team | None
+    area: Area | None
+    checklist: str | None
+    question: str | None
+    area_level: int | None
+    by_team: bool
+    coverage_level: int | None
+
+
 def dashboard_data(
     mission: Mission,
     *,
@@ -186,16 +200,16 @@ def dashboard_data(
     metas = question_meta(mission)
     checklists = list(dict.fromkeys((m.checklist_code, m.checklist_name) for m in metas))
     checklist = checklist or (checklists[0][0] if checklists else None)
+    query = DashboardQuery(mission, team, area, checklist, question, area_level, by_team, coverage_level)
     if not uses_counts():
-        filters = (team, area, checklist, question, area_level, by_team, coverage_level)
-        return _live_dashboard(mission, checklists, *filters)
+        return _live_dashboard(query, checklists)
     counts, sc = Counts(), StationCounts()
     extra = _fill_counts(counts, sc, _rows(mission, dim, gid), zone=mission.tzinfo)
     shown = [m for m in metas if m.checklist_code == checklist]
     coverage = _coverage(mission, dim, gid, team, area, extra, coverage_level)
     breakdown = None
     if question and (area_level or by_team):
-        breakdown = _breakdown(mission, team, area, checklist, question, area_level, by_team, metas)
+        breakdown = _breakdown(query, metas)
     return Dashboard(
         state=results_state(mission),
         coverage=coverage,
@@ -210,10 +224,16 @@ def dashboard_data(
     )
 
 
-def _live_dashboard(
-    mission, checklists, team, area, checklist, question, area_level, by_team, coverage_level
-) -> Dashboard:
+def _live_dashboard(query: DashboardQuery, checklists: list) -> Dashboard:
     """The same figures computed from the visits (SQLite: no counts are kept)."""
+    mission, team, area, checklist, question = (
+        query.mission,
+        query.team,
+        query.area,
+        query.checklist,
+        query.question,
+    )
+    area_level, by_team, coverage_level = query.area_level, query.by_team, query.coverage_level
     breakdown = None
     if checklist and question and (area_level or by_team):
         found = live.question_results(
@@ -278,7 +298,7 @@ def _coverage(mission, dim, gid, team, area, extra, area_level) -> Coverage:
 def _coverage_rows_by_area(mission, cov, within: Area | None, level: int) -> list[CoverageRow]:
     areas = Area.objects.filter(mission=mission, depth=level)
     if within is not None:
-        areas = areas.filter(Q(path=within.path) | Q(path__startswith=within.path + " > "))
+        areas = areas.filter(Area.subtree(within.path))
     areas = list(areas.order_by("name", "path").values("id", "path", "name"))
     visited = {
         r["group_id"]: r
@@ -328,7 +348,16 @@ def _coverage_rows_by_team(mission, cov, area: Area | None) -> list[CoverageRow]
     return rows
 
 
-def _breakdown(mission, team, area, checklist, question, area_level, by_team, metas) -> QuestionResult | None:
+def _breakdown(query: DashboardQuery, metas) -> QuestionResult | None:
+    """One question's answers split by team or by area at `query.area_level`."""
+    mission, team, area, checklist, question = (
+        query.mission,
+        query.team,
+        query.area,
+        query.checklist,
+        query.question,
+    )
+    area_level, by_team = query.area_level, query.by_team
     meta = [m for m in metas if m.checklist_code == checklist and m.code == question]
     if not meta:
         return None
@@ -354,7 +383,7 @@ def _breakdown(mission, team, area, checklist, question, area_level, by_team, me
     else:
         areas = Area.objects.filter(mission=mission, depth=area_level)
         if area is not None:
-            areas = areas.filter(Q(path=area.path) | Q(path__startswith=area.path + " > "))
+            areas = areas.filter(Area.subtree(area.path))
         areas = list(areas.order_by("name", "path").values("id", "path", "name"))
         labels = {a["id"]: (a["path"], a["name"]) for a in areas}
         rows = ResultCount.objects.filter(mission=mission, dim="a", group_id__in=list(labels), **keys)
@@ -387,7 +416,7 @@ def station_map(mission: Mission, *, team: Team | None = None, area: Area | None
         latitude__isnull=False, longitude__isnull=False
     )
     if area is not None:
-        stations = stations.filter(Q(area__path=area.path) | Q(area__path__startswith=area.path + " > "))
+        stations = stations.filter(Area.subtree(area.path, "area__"))
     box = stations.aggregate(w=Min("longitude"), e=Max("longitude"), s=Min("latitude"), n=Max("latitude"))
     if box["w"] is None:
         return StationMap([], 0.6, 0, 0)

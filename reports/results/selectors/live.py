@@ -9,10 +9,10 @@ area or below it.
 from __future__ import annotations
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db import connection
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 
+from config.db import on_postgresql
 from missions.models import Member, Mission, Role, Team
 from polling.models import Answer, Area, Checklist, Incident, Option, PollingStation, Visit
 from reports.results.selectors.common import (
@@ -44,7 +44,7 @@ FILING_ROLES = (Role.OBSERVER, Role.TEAM_LEADER)
 
 
 def _area_q(prefix: str, area: Area) -> Q:
-    return Q(**{f"{prefix}path": area.path}) | Q(**{f"{prefix}path__startswith": area.path + " > "})
+    return Area.subtree(area.path, prefix)
 
 
 def visits_for(mission: Mission, *, team: Team | None = None, area: Area | None = None) -> QuerySet:
@@ -345,7 +345,7 @@ def live_station_counts(answers: QuerySet, *, with_uuids: bool = True) -> Statio
 
 def _visit_uuids(filter: Q | None = None):
     """The distinct visits behind a figure: an array on PostgreSQL, a concatenation on SQLite (laptop demo)."""
-    if connection.vendor == "postgresql":
+    if on_postgresql():
         return ArrayAgg("visit__uuid", distinct=True, filter=filter)
     return UuidList("visit__uuid", distinct=True, filter=filter)
 

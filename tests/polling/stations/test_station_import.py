@@ -31,7 +31,7 @@ def media_root(settings, tmp_path):
 def writer(request, monkeypatch):
     """Run a test through the COPY writer (PostgreSQL) and through bulk_create (every other database)."""
     if request.param == "generic":
-        monkeypatch.setattr(service, "WRITERS", {})
+        monkeypatch.setattr(service, "on_postgresql", lambda: False)
     return request.param
 
 

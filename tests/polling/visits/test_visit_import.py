@@ -378,7 +378,7 @@ def test_the_command_imports_and_reports_errors(mission, version, observer, stat
     path.write_text(HEADER + f"0001,{observer.user.email},07:55,maybe,,7,,,,,\n")
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_visits", *args)
-    assert "line 2, A1" in capsys.readouterr().err
+    assert "line 2, column “A1”" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

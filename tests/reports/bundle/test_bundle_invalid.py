@@ -96,7 +96,7 @@ CASES = [
     (
         "unknown key in an object",
         _set("stations", 0, "colour", "red"),
-        [("$.stations[0].colour", "Unknown key")],
+        [("$.stations[0].colour", "Unknown field")],
     ),
     ("bad role", _set("members", 1, "role", "chair"), [("$.members[1].role", "“chair” is not one of")]),
     ("bad meeting category", _set("meetings", 0, "category", "press"), [("$.meetings[0].category", "press")]),

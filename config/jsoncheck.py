@@ -1,5 +1,9 @@
-"""The reading primitives of the bundle check: each reads one value, records what is wrong with it under
-its path, and gives back the value in the writer's terms (or None when it is wrong or absent)."""
+"""The one JSON checker: reads a document value by value, records what is wrong under its path.
+
+Each method reads one value, records what is wrong with it under its path, and gives back the value in
+the writer's terms (or None when it is wrong or absent). The mission bundle (reports/bundle/checking.py)
+and the checklist format (polling/checklists/definition.py) both read with it, so the same mistake is
+worded the same way in both."""
 
 import datetime
 import uuid
@@ -8,19 +12,24 @@ from decimal import Decimal, InvalidOperation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from .errors import Path, json_path
+from config.problems import Path, json_path
 
 SIX_PLACES = Decimal("0.000001")
 
 
-class Checker:
-    """Collects (path, message) pairs while reading one bundle."""
+class JsonChecker:
+    """Collects (path, message) pairs while reading one document."""
 
     def __init__(self):
-        self.errors: list[tuple[Path, str]] = []
+        self.problems: list[tuple[Path, str]] = []
 
     def add(self, path: Path, message: str) -> None:
-        self.errors.append((path, message))
+        self.problems.append((path, message))
+
+    def unknown_keys(self, obj: dict, allowed, path: Path) -> None:
+        allowed = set(allowed)
+        for key in (key for key in obj if key not in allowed):  # in the document's order
+            self.add(path + (str(key),), _("Unknown field “%(key)s”.") % {"key": key})
 
     def obj(self, value, path: Path, required: tuple, optional: tuple = ()) -> dict | None:
         """`value` if it is an object; every missing required key and every unknown key is an error."""
@@ -30,9 +39,7 @@ class Checker:
         for key in required:
             if key not in value:
                 self.add(path + (key,), _("This key is missing."))
-        for key in value:
-            if key not in required and key not in optional:
-                self.add(path + (str(key),), _("Unknown key “%(key)s”.") % {"key": key})
+        self.unknown_keys(value, (*required, *optional), path)
         return value
 
     def text(self, obj: dict, key: str, path: Path, *, blank=True, max_length=None, null=False, default=""):
@@ -162,7 +169,7 @@ class Checker:
         return number
 
 
-def duplicate(check: Checker, seen: dict, key, path: Path, message: str) -> bool:
+def duplicate(check: JsonChecker, seen: dict, key, path: Path, message: str) -> bool:
     """Record `key` as seen at `path`; when it was already seen, add `message` naming the first place."""
     first = seen.setdefault(key, path)
     if first != path:
