@@ -4,6 +4,7 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    gettext \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -11,7 +12,7 @@ COPY pyproject.toml README.md ./
 RUN pip install "." && useradd --create-home --uid 1000 observa
 COPY . .
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime \
-    DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+    DJANGO_ALLOWED_HOSTS=localhost sh -c "python manage.py compilemessages -v 0 && python manage.py collectstatic --noinput" \
  && mkdir -p /data/media /data/private && chown -R observa /data
 
 USER observa

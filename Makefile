@@ -7,14 +7,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # Debian packages the app and its tests need: Pango/HarfBuzz for WeasyPrint,
-# Chromium for the browser tests, poppler-utils (pdftoppm) to look at PDFs.
-DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium poppler-utils
+# Chromium for the browser tests, poppler-utils (pdftoppm) to look at PDFs, gettext to compile the catalogs.
+DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium poppler-utils gettext
 
 # Tests run against the real services; override any of these in the environment.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/observa
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install system-deps lint check migrate demo serve worker beat clean
+.PHONY: run test install system-deps lint check messages migrate demo serve worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,11 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
-run: demo
-	$(BIN)/python manage.py compilemessages -v 0 2>/dev/null || true
+# The message catalogs (locale/*/LC_MESSAGES/django.po) compiled to .mo: the app reads only those.
+messages: install
+	$(BIN)/python manage.py compilemessages -v 0 --ignore=.venv
+
+run: demo messages
 	@echo "Serving at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -59,7 +62,7 @@ check: install
 	  DJANGO_ALLOWED_HOSTS=observa.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: install lint check
+test: install lint check messages
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_REDIS_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \

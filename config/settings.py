@@ -196,10 +196,26 @@ else:
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Observa <noreply@localhost>")
 
-# Internationalisation: every user-facing string goes through gettext.
+# Internationalisation: every user-facing string goes through gettext; the catalogs are in locale/ (compiled
+# by `make run`, `make test` and the image's build), the vocabulary of each in docs/glossary/.
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
-LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("fr", _("French"))]
+# Each language is named in its own words in the language menu (templates/_language_menu.html).
+LANGUAGES = [
+    ("en", _("English")),
+    ("ru", _("Russian")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("ar", _("Arabic")),
+    ("pt", _("Portuguese")),
+    ("tr", _("Turkish")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates with the month as a word in every language, never 02/07/2024 (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
+# A language without a module of its own there writes dates the English way, the month as a word.
+DATE_FORMAT = SHORT_DATE_FORMAT = "j F Y"
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT = "j F Y, H:i"
+TIME_FORMAT = "H:i"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

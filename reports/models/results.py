@@ -203,7 +203,7 @@ class Export(models.Model):
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
-        XLSX = "xlsx", "Excel (XLSX)"
+        XLSX = "xlsx", _("Excel (XLSX)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")

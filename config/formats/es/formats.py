@@ -1,0 +1,6 @@
+# es: the month as a word in every date format, 24-hour times (config/formats/__init__.py).
+DATE_FORMAT = "j \\d\\e F \\d\\e Y"
+SHORT_DATE_FORMAT = DATE_FORMAT
+TIME_FORMAT = "H:i"
+DATETIME_FORMAT = "j \\d\\e F \\d\\e Y, H:i"
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
