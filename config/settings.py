@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "missions.middleware.SessionIdleTimeoutMiddleware",
     "missions.accounts.security.SecondFactorRequiredMiddleware",
+    "missions.accounts.language.UserLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -50,6 +50,8 @@ class User(AbstractUser):
     last_name = None
     email = models.EmailField(_("e-mail address"), unique=True)
     name = models.CharField(_("full name"), max_length=200, blank=True)
+    # One of settings.LANGUAGES, chosen from the language menu; empty: the browser's language decides.
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -314,6 +316,8 @@ class Invitation(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     country = models.CharField(_("country or delegation"), max_length=100, blank=True)
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.SET_NULL, null=True, blank=True)
+    # The language of the e-mail and of the invitee's account (one of settings.LANGUAGES).
+    language = models.CharField(_("language"), max_length=10, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -92,6 +92,7 @@ def invitation_send(
     role: str,
     country: str = "",
     team: Team | None = None,
+    language: str = "",
     link_for: Callable[[str], str],
     request=None,
 ) -> Invitation:
@@ -110,7 +111,14 @@ def invitation_send(
     now = timezone.now()
     replaced = mission.invitations.pending().filter(email__iexact=email).update(revoked_at=now)
     invitation = Invitation(
-        mission=mission, email=email, name=name, role=role, country=country, team=team, invited_by=actor
+        mission=mission,
+        email=email,
+        name=name,
+        role=role,
+        country=country,
+        team=team,
+        language=language,
+        invited_by=actor,
     )
     token = invitation.issue_token()
     invitation.save()
@@ -208,7 +216,9 @@ def _account_for_invitation(invitation: Invitation, *, name: str, password: str)
         raise SetupError(taken)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=invitation.email, password=password, name=name)
+            user = User.objects.create_user(
+                email=invitation.email, password=password, name=name, language=invitation.language
+            )
     except IntegrityError as error:  # the same address joined through another invitation meanwhile
         raise SetupError(taken) from error
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)

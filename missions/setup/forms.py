@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import SetPasswordMixin
 from django.db.models import Case, Value, When
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import (
@@ -135,9 +137,16 @@ def active_members(mission: Mission):
 
 
 class InvitationForm(forms.ModelForm):
+    language = forms.ChoiceField(
+        label=_("Language of the invitation"),
+        choices=lambda: settings.LANGUAGES,
+        required=False,
+        help_text=_("The e-mail is written in it, and the new member's pages start in it."),
+    )
+
     class Meta:
         model = Invitation
-        fields = ["email", "name", "role", "country", "team"]
+        fields = ["email", "name", "role", "country", "team", "language"]
 
     def __init__(self, *args, mission: Mission, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,6 +158,10 @@ class InvitationForm(forms.ModelForm):
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
+
+    def clean_language(self):
+        """Left out (an older form, a script): the inviter's own language."""
+        return self.cleaned_data.get("language") or translation.get_language()
 
 
 class MemberForm(forms.ModelForm):

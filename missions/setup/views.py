@@ -16,6 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from missions import services
 from missions.access import MissionAccess, can_create_missions, get_mission_for, get_team_for
+from missions.accounts import language
 from missions.models import Invitation, Member, Mission, Role, Team, User
 from missions.setup.forms import (
     InvitationForm,
@@ -180,7 +182,7 @@ def member_list(request, code):
 @require_http_methods(["GET", "POST"])
 def member_invite(request, code):
     access = get_mission_for(request.user, code, write=True)
-    initial = {"role": Role.OBSERVER, "team": request.GET.get("team")}
+    initial = {"role": Role.OBSERVER, "team": request.GET.get("team"), "language": request.LANGUAGE_CODE}
     form = InvitationForm(request.POST or None, mission=access.mission, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -278,6 +280,9 @@ def invitation_accept(request, token):
     invitation = Invitation.objects.select_related("mission", "team").filter(token_hash=token_hash).first()
     if invitation is None or not invitation.is_usable:
         return _invitation_refused(request, invitation)
+    if language.supported(invitation.language) and not language.chosen(request):
+        translation.activate(invitation.language)  # the language the inviter chose for the invitee
+        request.LANGUAGE_CODE = invitation.language
     account = User.objects.filter(email__iexact=invitation.email).first()
     context = {"invitation": invitation, "account": account, "accept_url": request.path}
     if account is not None and request.user != account:

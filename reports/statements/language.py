@@ -65,8 +65,8 @@ def join_list(items: Sequence[str]) -> str:
 
 
 def long_date(value: date) -> str:
-    """7 February 2024 (localised)."""
-    return date_format(value, "j F Y")
+    """7 February 2024, 7 февраля 2024 г., 7 de febrero de 2024: the language's own (config/formats/)."""
+    return date_format(value, "DATE_FORMAT")
 
 
 def date_range(start: date, end: date) -> str:
@@ -76,7 +76,7 @@ def date_range(start: date, end: date) -> str:
     if (start.year, start.month) == (end.year, end.month):
         first = date_format(start, "j")
     elif start.year == end.year:
-        first = date_format(start, "j F")
+        first = date_format(start, "MONTH_DAY_FORMAT")
     else:
         first = long_date(start)
     return _("from %(start)s to %(end)s") % {"start": first, "end": long_date(end)}

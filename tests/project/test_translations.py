@@ -318,10 +318,15 @@ def test_the_crawl_finds_an_unmarked_string():
 
 
 @pytest.fixture
-def pseudo_language(settings, tmp_path):
+def pseudo_language(settings, tmp_path, monkeypatch):
+    from django.conf.locale import LANG_INFO
+
     _pseudo_catalog(tmp_path)
+    monkeypatch.setitem(
+        LANG_INFO, PSEUDO, {"bidi": False, "code": PSEUDO, "name": "Ψευδο", "name_local": "Ψευδο"}
+    )
     settings.LOCALE_PATHS = [tmp_path, *settings.LOCALE_PATHS]
-    settings.LANGUAGES = [*settings.LANGUAGES, (PSEUDO, "Pseudo")]
+    settings.LANGUAGES = [*settings.LANGUAGES, (PSEUDO, "Ψευδο")]  # named in Greek, like the data
     yield PSEUDO
     translation.activate(settings.LANGUAGE_CODE)
 
