@@ -174,3 +174,35 @@ def plain_text(document: dict) -> str:
         s = document["signatory"]
         lines += ["", s["name"], s["role"], s["date"]]
     return "\n".join(lines) + "\n"
+
+
+class UnsavedDraft:
+    """A first draft that exists only on screen or on paper (nothing is saved): what the mission's data
+    gives today, in the active language."""
+
+    number = 0
+    status = "draft"
+    is_frozen = False
+    approved_at = None
+
+    def __init__(self, mission, sections):
+        from reports.models import Statement
+
+        self.statement = Statement(mission=mission)
+        self.sections = sections
+
+    def get_status_display(self):
+        return _("Draft")
+
+
+def fresh_draft_document(mission, *, for_pdf: bool = False) -> dict:
+    """The statement the data would give today, drafted in the active language, without saving it.
+
+    `draft_statement CODE --language ru` and `render_statement CODE --language ru` show it, so that a
+    mission can read its statement in a language before it adds that language."""
+    from reports.statements import figures as figures_module
+
+    snapshot = figures_module.collect(mission, visit_sets=False)
+    return build_document(
+        UnsavedDraft(mission, drafting.default_sections(snapshot)), snapshot=snapshot, for_pdf=for_pdf
+    )

@@ -80,8 +80,12 @@ def default_sections(snapshot: dict) -> list[dict]:
     return sections
 
 
+# A date that ends in an abbreviation ("7 февраля 2024 г.") at the end of a sentence takes no second stop.
+_DOUBLE_STOP = re.compile(r"(?<=\w\.)\.(?=\s|$)")
+
+
 def _section(key: str, text: str, *, variant: str = "") -> dict:
-    return {"key": key, "text": text, "edited": False, "variant": variant}
+    return {"key": key, "text": _DOUBLE_STOP.sub("", text), "edited": False, "variant": variant}
 
 
 def _date(value: str) -> datetime.date:

@@ -67,7 +67,7 @@ def login(page, live_server, email: str, password: str, *, next_url: str = "") -
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     with page.expect_navigation():
-        page.click("form button[type=submit]")
+        page.click("main form button[type=submit]")
     assert "/accounts/login/" not in page.url, "the login failed"
 
 

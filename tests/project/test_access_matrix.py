@@ -261,7 +261,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
 EXEMPT = {
     "home": "redirects to the mission list; names nothing",
     "set_language": "sets the visitor's language cookie; names nothing",
-    "language_set": "the language menu: keeps the choice on the account and in a cookie; names nothing",
+    "missions:language_set": "the language menu: keeps the choice on the account and in a cookie; names nothing",
     "polling:service_worker": "public script holding no data (its scope must cover /m/)",
     "reports:verify": "public form checking an uploaded PDF or a hash; names nothing",
     "account_*": "allauth: the logged-in person's own account, or a one-time key sent by e-mail",

@@ -38,7 +38,7 @@ def test_arabic_pages_read_right_to_left_with_bootstraps_rtl_build(client):
 
 def test_the_menu_sets_the_language_for_the_next_pages_before_login(client):
     response = client.post(
-        reverse("language_set"),
+        reverse("missions:language_set"),
         {"language": "fr", "next": reverse("account_login")},
         HTTP_ACCEPT_LANGUAGE="en",
     )
@@ -48,14 +48,16 @@ def test_the_menu_sets_the_language_for_the_next_pages_before_login(client):
 
 
 def test_the_menu_refuses_an_unknown_language_and_a_foreign_next(client):
-    assert client.post(reverse("language_set"), {"language": "xx"}).status_code == 400
-    response = client.post(reverse("language_set"), {"language": "ru", "next": "https://evil.example/"})
+    assert client.post(reverse("missions:language_set"), {"language": "xx"}).status_code == 400
+    response = client.post(
+        reverse("missions:language_set"), {"language": "ru", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
 
 
 def test_a_logged_in_persons_choice_is_kept_on_their_account_for_every_device(client, mission, observer):
     client_for(client, observer)
-    client.post(reverse("language_set"), {"language": "tr", "next": "/"})
+    client.post(reverse("missions:language_set"), {"language": "tr", "next": "/"})
     observer.user.refresh_from_db()
     assert observer.user.language == "tr"
     client.cookies.clear()  # another browser, set to English, once logged in

@@ -61,3 +61,37 @@ def test_commands_refuse_an_unknown_mission(db, tmp_path):
         call_command("draft_statement", "nope")
     with pytest.raises(CommandError):
         call_command("render_statement", "nope", "--out", str(tmp_path / "x.pdf"))
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("ru", "22 избирательных участка"),
+        ("fr", "22 bureaux de vote"),
+        ("ar", "مكاتب الاقتراع"),
+    ],
+)
+def test_draft_statement_drafts_in_any_language_observa_speaks(
+    mission, secretariat, capsys, language, expected
+):
+    """Even when a version is saved (in English), --language drafts afresh from the same figures."""
+    build_demo_like(mission, serious_at=1)
+    services.statement_start(mission=mission, user=secretariat.user)
+    call_command("draft_statement", mission.code, "--language", language)
+    out = capsys.readouterr().out
+    assert expected in out
+    assert (
+        "On election day, the Mission visited" not in out and "February" not in out
+    )  # findings are the checklist's
+
+
+def test_render_statement_renders_a_draft_in_another_language(mission, tmp_path, capsys):
+    import subprocess
+
+    build_demo_like(mission)
+    out = tmp_path / "ar.pdf"
+    call_command("render_statement", mission.code, "--out", str(out), "--language", "ar")
+    assert "unsigned ar draft" in capsys.readouterr().out
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "الاقتراع" in text
+    assert not Statement.objects.filter(mission=mission).exists()
