@@ -4,8 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from missions.accounts.language import language_set
-
 # The admin has no login form of its own: it sends people to allauth's, with its rate limits and
 # second factor.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -14,7 +12,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="missions:list", permanent=False), name="home"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("language/", language_set, name="language_set"),
     path("admin/", admin.site.urls),
     # Django tries the patterns in order: election day's filing routes come first (polling/urls.py).
     # Every pattern of these apps has its own literal segments after m/<code>/, so the order changes

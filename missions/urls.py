@@ -7,4 +7,5 @@ app_name = "missions"
 urlpatterns = [
     path("", include("missions.setup.urls")),
     path("", include("missions.audit.urls")),
+    path("", include("missions.accounts.urls")),
 ]

@@ -36,7 +36,7 @@ SECOND_FACTOR_SETUP_VIEWS = frozenset(
         "account_reauthenticate",
         "account_logout",
         "set_language",
-        "language_set",
+        "missions:language_set",
         "polling:service_worker",
     }
 )
