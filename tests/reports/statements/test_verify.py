@@ -76,3 +76,29 @@ def test_qr_code_in_the_pdf_points_at_the_verify_page(signed_pdf):
     render, pdf = signed_pdf
     assert render.version.verify_url.endswith(f"/verify/{render.version.uuid}/")
     assert b"/Subtype /Image" in pdf or b"/Subtype/Image" in pdf or b"Form" in pdf
+
+
+def test_the_approval_time_reads_the_same_on_the_verification_and_statement_pages(
+    client, signed_pdf, head_of_mission
+):
+    """Both name the mission's clock: the public page is not inside the mission, and its reader may be anywhere."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from tests.conftest import client_for
+
+    render, _pdf = signed_pdf
+    version = render.version
+    mission = version.statement.mission
+    mission.time_zone = "Asia/Kathmandu"  # UTC+05:45: no chance of agreeing with UTC by accident
+    mission.save(update_fields=["time_zone"])
+    local = timezone.localtime(version.approved_at, mission.tzinfo)
+    expected = f"{date_format(local, 'DATETIME_FORMAT')} (Asia/Kathmandu, UTC+05:45)"
+    public = client.get(reverse("reports:verify_version", args=[version.uuid])).content.decode()
+    checked = _verify(client, sha256=render.sha256).content.decode()
+    own = (
+        client_for(client, head_of_mission)
+        .get(reverse("reports:statement", args=[mission.code]))
+        .content.decode()
+    )
+    assert expected in public and expected in checked and expected in own
