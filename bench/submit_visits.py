@@ -60,7 +60,8 @@ def admin_connection(server: str):
 
 
 def build_world(clients: int) -> list[dict]:
-    """Migrate, then make the mission, checklist, stations and one logged-in observer per client."""
+    """Migrate, then make the mission, checklist, stations and two logged-in observers per client: the
+    first `clients` read Observa in English, the next `clients` in Russian (their account's language)."""
     import datetime
 
     import django
@@ -133,11 +134,16 @@ def build_world(clients: int) -> list[dict]:
     )
     password = make_password(None)
     users = User.objects.bulk_create(
-        User(email=f"observer{n}@bench.example.org", name=f"Observer {n}", password=password)
-        for n in range(clients)
+        User(
+            email=f"observer{n}@bench.example.org",
+            name=f"Observer {n}",
+            password=password,
+            language="ru" if n >= clients else "",
+        )
+        for n in range(2 * clients)
     )
     teams = Team.objects.bulk_create(
-        Team(mission=mission, name=f"Team {n}") for n in range((clients + TEAM_SIZE - 1) // TEAM_SIZE)
+        Team(mission=mission, name=f"Team {n}") for n in range((2 * clients + TEAM_SIZE - 1) // TEAM_SIZE)
     )
     Member.objects.bulk_create(
         Member(mission=mission, user=user, role=Role.OBSERVER, team=teams[n // TEAM_SIZE])
@@ -487,7 +493,9 @@ async def burst(
 async def drive(
     port: int, identities: list[dict], duration: float, burst_size: int, rounds: int, meter: CpuMeter
 ) -> dict[str, Phase]:
+    identities, russian = identities[: len(identities) // 2], identities[len(identities) // 2 :]
     connections = [Connection(port, identity) for identity in identities]
+    in_russian = [Connection(port, identity) for identity in russian]
     anonymous = [Connection(port, {"csrf": identity["csrf"]}) for identity in identities]
     unaudited = [Connection(port, identity, "X-Bench-No-Audit: 1\r\n") for identity in identities]
     visits_path = f"/m/{MISSION}/api/visits/"
@@ -499,13 +507,14 @@ async def drive(
     phases["warm-up"] = await steady("warm-up", visits_path, connections, 3, seed=2)
     # The baselines and the filing take turns, `rounds` times: the machine's other load changes over a
     # run, and would otherwise favour whichever phase ran in a quiet moment.
-    for name in ("bare", "baseline", "visits", "unaudited"):
+    for name in ("bare", "baseline", "visits", "unaudited", "visits ru"):
         phases[name] = Phase(name)
     turns = (
         ("bare", baseline_path, anonymous, 3),
         ("baseline", baseline_path, connections, 3),
         ("visits", visits_path, connections, 4),
         ("unaudited", visits_path, unaudited, 7),
+        ("visits ru", visits_path, in_russian, 9),
     )
     for turn in range(rounds):
         for name, path, group, seed in turns:
@@ -523,7 +532,7 @@ async def drive(
     before = meter.read()
     phases["bare burst"] = await burst(baseline_path, connections, len(phases["burst"].samples), 0.0, seed=8)
     meter.add(phases["bare burst"], before)
-    for connection in connections + anonymous + unaudited:
+    for connection in connections + anonymous + unaudited + in_russian:
         await connection.close()
     return phases
 
@@ -594,6 +603,7 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
         ("bare view, one INSERT, logged in (same middleware)", base),
         ("POST api/visits/, 40 answers, 64 clients flat out", real),
         ("  the same without the audit entry (X-Bench-No-Audit)", unaudited),
+        ("  the same by observers who read Observa in Russian", phases["visits ru"]),
         (f"POST api/visits/, paced at {calm.rate:.0f}/s (half of the above)", calm),
     )
     for label, phase in rows:
@@ -613,6 +623,11 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
         f"the audit trail costs {1 - real.rate / unaudited.rate:.0%} of the filing rate "
         f"({unaudited.rate:.0f} -> {real.rate:.0f} visits/s) and {real.percentile(50) - unaudited.percentile(50):+.0f} ms "
         f"at p50 flat out"
+    )
+    russian = phases["visits ru"]
+    print(
+        f"observers in Russian file at {russian.rate / real.rate:.0%} of the English rate "
+        f"({russian.rate:.0f} vs {real.rate:.0f} visits/s, same turns; target >= 95%)"
     )
     kinds = {
         kind: sum(1 for s in blast.samples if s.kind == kind) for kind in {s.kind for s in blast.samples}
@@ -656,7 +671,7 @@ def report(phases: dict[str, Phase], counts: dict, args) -> bool:
     consistent = (
         counts["visits"] == created == counts["revisions"] and counts["answers"] == answer_rows and audited
     )
-    steady_errors = [s for p in (bare, base, real, unaudited, calm, bare_blast) for s in p.errors()]
+    steady_errors = [s for p in (bare, base, real, unaudited, russian, calm, bare_blast) for s in p.errors()]
     for sample in (steady_errors + blast.errors())[:5]:
         print("error:", sample)
     print(
