@@ -71,7 +71,7 @@ def _body(request) -> dict:
     body = request.body
     try:
         payload = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
         raise service.VisitInvalid({"__all__": [_("The request body is not valid JSON.")]}) from None
     if not isinstance(payload, dict):
         raise service.VisitInvalid({"__all__": [_("Send a JSON object.")]})

@@ -18,6 +18,7 @@ from polling.models import Answer, Channel, Checklist, ChecklistVersion, Polling
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid, VisitLocked
 from polling.visits.validation import (
     VersionSpec,
+    Window,
     answer_values,
     build_content,
     canonical_json,
@@ -268,7 +269,7 @@ def _clean_visit(
         ):
             errors["version"] = [_("A correction cannot move the visit to another checklist or version.")]
         station = station_for(mission, station_code, errors)
-    fields, field_errors = clean_fields(payload)
+    fields, field_errors = clean_fields(payload, window=Window.for_mission(mission))
     errors.update(field_errors)
     answers: dict = {}
     spec = None

@@ -410,6 +410,7 @@ def _parse_rows(
         return [], errors
     codes = {mapping.rewrite_station(table.column(cells, mapping.station)) for _line, cells in table.rows}
     stations = dict(mission.stations.filter(code__in=codes).values_list("code", "pk"))
+    window = visit_service.Window.for_mission(mission)
     members = (
         mission.members.filter(is_active=True).select_related("user").annotate(email=Lower("user__email"))
     )
@@ -465,7 +466,7 @@ def _parse_rows(
             "notes": table.column(cells, mapping.notes),
             "assessment": mapping.translate("assessment", table.column(cells, mapping.assessment)),
         }
-        fields, field_errors = visit_service.clean_fields(payload)
+        fields, field_errors = visit_service.clean_fields(payload, window=window)
         unreadable = {error.column for error in row_errors}
         for name, messages in field_errors.items():
             column = field_column.get(name) or name

@@ -10,7 +10,15 @@ from missions.models import Member, Mission
 from polling.models import Incident
 from polling.visits.errors import Errors, VisitConflict, VisitForbidden, VisitInvalid
 from polling.visits.filing import audit_actor, station_for
-from polling.visits.validation import NOTES_MAX, content_hash, is_blank, moment_str, parse_moment, parse_uuid
+from polling.visits.validation import (
+    NOTES_MAX,
+    Window,
+    content_hash,
+    is_blank,
+    moment_str,
+    parse_moment,
+    parse_uuid,
+)
 
 
 def incident_report(
@@ -32,6 +40,7 @@ def incident_report(
     station_code = payload.get("station")
     station = station_for(mission, station_code, errors)
     occurred_at = parse_moment(payload.get("occurred_at"), "occurred_at", errors, required=True)
+    Window.for_mission(mission).check(occurred_at, "occurred_at", errors)
     category = payload.get("category")
     if category not in Incident.Category.values:
         errors["category"] = [

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from config.canonical import canonical_json as canonical
@@ -244,7 +245,9 @@ def _clean_number(question: QuestionSpec, raw) -> tuple[Any, str | None]:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
         return None, _("“%(value)s” is not a number.") % {"value": str(raw)[:50]}
-    if not value.is_finite() or abs(value) >= NUMBER_LIMIT:
+    # 1e-999999999 is finite and small, but normalize() would round it to 0 under the default context,
+    # PostgreSQL's numeric cannot hold it, and 1e999999999 overflows the context: both are out of range.
+    if not value.is_finite() or not -30 <= value.as_tuple().exponent <= 10 or abs(value) >= NUMBER_LIMIT:
         return None, _("This number is out of range.")
     if value.normalize().as_tuple().exponent < -2:
         return None, _("Use at most two decimal places.")
@@ -389,6 +392,47 @@ def validate_answers(definition_or_version, answers) -> tuple[dict[str, Any], Er
     return cleaned, dict(errors)
 
 
+# A visit or incident lies within the mission's observation period, give or take this much: enough for an
+# observer who starts the day before or files the count after midnight, not enough for a typing slip of a
+# year (or 9999-12-31, which broke every page that added an hour to it).
+MOMENT_MARGIN = datetime.timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The moments a visit or incident of a mission may name: its observation period (`first` to `last`,
+    local days) with MOMENT_MARGIN on either side; `start` and `end` in UTC."""
+
+    first: datetime.date
+    last: datetime.date
+    start: datetime.datetime
+    end: datetime.datetime
+
+    @classmethod
+    def for_period(cls, first: datetime.date, last: datetime.date, zone) -> "Window":
+        start = datetime.datetime.combine(first, datetime.time(), zone) - MOMENT_MARGIN
+        after = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(), zone)
+        return cls(
+            first, last, start.astimezone(datetime.UTC), (after + MOMENT_MARGIN).astimezone(datetime.UTC)
+        )
+
+    @classmethod
+    def for_mission(cls, mission) -> "Window":
+        return cls.for_period(mission.observation_start, mission.observation_end, mission.tzinfo)
+
+    def check(self, moment: datetime.datetime | None, field: str, errors: Errors) -> None:
+        if moment is not None and field not in errors and not self.start <= moment < self.end:
+            errors[field] = [
+                _(
+                    "Give a time within the observation period (%(first)s to %(last)s) or two days either side."
+                )
+                % {
+                    "first": date_format(self.first, "DATE_FORMAT"),
+                    "last": date_format(self.last, "DATE_FORMAT"),
+                }
+            ]
+
+
 def parse_moment(value, field: str, errors: Errors, *, required: bool) -> datetime.datetime | None:
     if is_blank(value):
         if required:
@@ -406,15 +450,23 @@ def parse_moment(value, field: str, errors: Errors, *, required: bool) -> dateti
     if timezone.is_naive(moment):
         errors[field] = [_("Give the time with its UTC offset, e.g. 2024-02-07T07:55:00+04:00.")]
         return None
-    return moment.astimezone(datetime.UTC)
+    try:  # 0001-01-01T00:00:00+14:00 is before the first moment Python can hold in UTC
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:
+        errors[field] = [_("Give a date and time in ISO 8601, e.g. 2024-02-07T07:55:00+04:00.")]
+        return None
 
 
-def clean_fields(payload: Mapping) -> tuple[dict[str, Any], Errors]:
-    """The visit's own fields: arrival and departure (aware, in UTC), notes and overall assessment."""
+def clean_fields(payload: Mapping, *, window: Window | None = None) -> tuple[dict[str, Any], Errors]:
+    """The visit's own fields: arrival and departure (aware, in UTC, within `window` when given), notes and
+    overall assessment. Every channel gives the window of its mission: the filing, the import, the bundle."""
     errors: Errors = {}
     arrived_at = parse_moment(payload.get("arrived_at"), "arrived_at", errors, required=True)
     departed_at = parse_moment(payload.get("departed_at"), "departed_at", errors, required=False)
-    if arrived_at and departed_at and departed_at < arrived_at:
+    if window is not None:
+        window.check(arrived_at, "arrived_at", errors)
+        window.check(departed_at, "departed_at", errors)
+    if arrived_at and departed_at and not errors and departed_at < arrived_at:
         errors["departed_at"] = [_("The departure cannot be before the arrival.")]
     notes = payload.get("notes") or ""
     if not isinstance(notes, str):

@@ -11,6 +11,7 @@ checked here.
 """
 
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from missions.models import (
 from polling.checklists.definition import clean_definition
 from polling.models import Area, Incident, PollingStation, Visit
 from polling.visits import build_content, clean_fields, content_hash, spec_from_definition, validate_answers
-from polling.visits.validation import NOTES_MAX
+from polling.visits.validation import NOTES_MAX, Window
 
 from .errors import FORMAT, TOP_KEYS, BundleInvalid, Path, json_path
 
@@ -196,6 +197,7 @@ class _Reader:
 
     def __init__(self, check: JsonChecker):
         self.check = check
+        self.window: Window | None = None  # the mission's observation period, once read
         self.team_names: set[str] = set()
         self.team_keys: dict[str, Path] = {}  # lower-cased name -> where it first appears
         self.area_levels: list[str] = []
@@ -269,6 +271,9 @@ class _Reader:
                 validate_time_zone(fields["time_zone"])
             except ValidationError as error:
                 check.add(path + ("time_zone",), " ".join(error.messages))
+            else:
+                if start and end and not end < start:
+                    self.window = Window.for_period(start, end, zoneinfo.ZoneInfo(fields["time_zone"]))
         return fields
 
     # Teams, members and stations refer to one another: teams are read first (names), then members
@@ -568,7 +573,7 @@ class _Reader:
             station = self._station(data, "station", path)
             observer = self._member(data, "observer", path)
             team = self._team(data, "team", path)
-            fields, field_errors = clean_fields(data)
+            fields, field_errors = clean_fields(data, window=self.window)
             for key, messages in field_errors.items():
                 if key in data:  # a missing key is already reported
                     for message in messages:

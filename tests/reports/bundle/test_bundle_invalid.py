@@ -99,6 +99,16 @@ CASES = [
         [("$.stations[0].colour", "Unknown field")],
     ),
     ("bad role", _set("members", 1, "role", "chair"), [("$.members[1].role", "“chair” is not one of")]),
+    (
+        "visit time outside the observation period",
+        _set("visits", 0, "arrived_at", "9999-12-31T23:00:00Z"),
+        [("$.visits[0].arrived_at", "within the observation period")],
+    ),
+    (
+        "visit time Python cannot hold",
+        _set("visits", 0, "arrived_at", "0001-01-01T00:00:00+14:00"),
+        [("$.visits[0].arrived_at", "ISO 8601")],
+    ),
     ("bad meeting category", _set("meetings", 0, "category", "press"), [("$.meetings[0].category", "press")]),
     ("bad mission status", _set("mission", "status", "open"), [("$.mission.status", "open")]),
     (
