@@ -39,11 +39,17 @@ CACHEABLE_VIEWS = frozenset(
 )
 
 
+# allauth's pages of the person's own account: sessions, second factor (recovery codes), e-mail, password.
+NO_STORE_VIEW_PREFIXES = ("usersessions_", "mfa_", "account_")
+
+
 def needs_no_store(request: HttpRequest) -> bool:
     match = getattr(request, "resolver_match", None)
     if match is None or match.view_name in CACHEABLE_VIEWS:
         return False
-    return bool(NO_STORE_NAMESPACES.intersection(match.namespaces))
+    return bool(NO_STORE_NAMESPACES.intersection(match.namespaces)) or match.view_name.startswith(
+        NO_STORE_VIEW_PREFIXES
+    )
 
 
 class NoStoreMiddleware:

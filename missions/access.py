@@ -8,9 +8,12 @@ Once access is granted, the rest of the request shows times in the mission's tim
 (missions.middleware.TimeZoneResetMiddleware starts and ends every request in the deployment's).
 """
 
+import hashlib
+import logging
 from dataclasses import dataclass
 from functools import cache
 
+from django.core.cache import cache as shared_cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
@@ -114,22 +117,55 @@ def get_mission_for(user, code: str, *, write: bool = False) -> MissionAccess:
         raise Http404
     member, _extra = _active_member(user, code)
     if member is None:
-        audit_record(
-            action="access.refused",
-            actor=user,
-            mission_code=code[:40],
-            changes={"reason": [None, "not a member"]},
-        )
+        if refusal_worth_recording(user, code, "not a member"):
+            audit_record(
+                action="access.refused",
+                actor=user,
+                mission_code=code[:40],
+                changes={"reason": [None, "not a member"]},
+            )
         raise Http404(_("No such mission."))
     if write and not member.can_change_setup:
-        audit_record(
-            action="access.refused",
-            actor=user,
-            mission=member.mission,
-            changes={"reason": [None, "role may not write"]},
-        )
+        if refusal_worth_recording(user, code, "role may not write"):
+            audit_record(
+                action="access.refused",
+                actor=user,
+                mission=member.mission,
+                changes={"reason": [None, "role may not write"]},
+            )
         raise PermissionDenied(_("Your role in this mission may not change its set-up."))
     return _granted(member)
+
+
+# Refusals are written to the audit trail under its chain lock: one logged-in user requesting /m/<random>/
+# 300 times appended 300 entries. The trail keeps the first refusal of a user for a mission and reason
+# in REFUSAL_FOLD_SECONDS, and at most REFUSALS_PER_HOUR refusals of a user an hour; the rest go to the log.
+REFUSAL_FOLD_SECONDS = 600
+REFUSALS_PER_HOUR = 30
+logger = logging.getLogger(__name__)
+
+
+def refusal_worth_recording(user, code: str, reason: str) -> bool:
+    """Whether this refusal goes to the audit trail (the first of its kind lately, within the user's budget)."""
+    who = f"{user.pk}.{user.date_joined.timestamp()}"  # a new account with a reused id starts afresh
+    digest = hashlib.sha256(f"{who}|{code}|{reason}".encode()).hexdigest()[:24]
+    if not shared_cache.add(f"access:refused:{digest}", 1, timeout=REFUSAL_FOLD_SECONDS):
+        return False
+    budget = f"access:refusals:{who}"
+    shared_cache.add(budget, 0, timeout=3600)
+    try:
+        count = shared_cache.incr(budget)
+    except ValueError:  # expired between add and incr
+        count = 1
+    if count > REFUSALS_PER_HOUR:
+        logger.warning(
+            "access refused to user %s for %r (%s): not recorded, over the hourly budget",
+            user.pk,
+            code[:40],
+            reason,
+        )
+        return False
+    return True
 
 
 def _granted(member: Member) -> MissionAccess:

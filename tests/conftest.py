@@ -4,6 +4,18 @@ from missions.models import Role
 from tests.helpers.factories import make_member, make_mission, make_team
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database's sessions may TRUNCATE the audit trail: Django empties every table that way
+    between tests (missions/migrations/0007_audit_trail_no_truncate.py refuses it everywhere else)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        options = database.setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c observa.audit_truncate=allowed").strip()
+
+
 @pytest.fixture(autouse=True)
 def _second_factor_not_enforced(settings):
     """Secretariat and heads of mission must set up an authenticator app before anything else

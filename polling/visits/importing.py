@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import re2
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -190,7 +191,7 @@ class ImportMapping:
     """Where each part of a visit comes from. Column names are the file's header cells."""
 
     station: str
-    station_rewrites: list[tuple[re.Pattern, str]] = field(default_factory=list)
+    station_rewrites: list[tuple["re2._Regexp", str]] = field(default_factory=list)
     observer: str | None = None  # a column of e-mail addresses ...
     observer_email: str | None = None  # ... or one observer for every row
     arrived: str | None = None  # a column (date and time, or HH:MM on `visit_date`) ...
@@ -242,7 +243,10 @@ def parse_value_map(lines: Iterable[str]) -> dict[str, dict[str, str]]:
     return values
 
 
-def parse_rewrites(lines: Iterable[str]) -> list[tuple[re.Pattern, str]]:
+REWRITE_PATTERN_MAX = 200
+
+
+def parse_rewrites(lines: Iterable[str]) -> list[tuple["re2._Regexp", str]]:
     """Lines “pattern => replacement” (a regular expression matching the whole code; \\1 for groups)."""
     rules = []
     for line in lines:
@@ -253,9 +257,15 @@ def parse_rewrites(lines: Iterable[str]) -> list[tuple[re.Pattern, str]]:
             raise ValueError(
                 _("“%(line)s” is not of the form “pattern => replacement”.") % {"line": line.strip()}
             )
+        if len(pattern.strip()) > REWRITE_PATTERN_MAX:
+            raise ValueError(
+                _("A pattern has at most %(limit)s characters.") % {"limit": REWRITE_PATTERN_MAX}
+            )
         try:
-            compiled = re.compile(pattern.strip())
-        except re.error as error:
+            # RE2 matches in time linear in the code's length, whatever the pattern: a pattern typed on
+            # the import page, such as (a+)+$, cannot hold a web worker (Python's re backtracks for ever).
+            compiled = re2.compile(pattern.strip())
+        except re2.error as error:
             raise ValueError(
                 _("“%(pattern)s” is not a valid pattern: %(error)s")
                 % {"pattern": pattern.strip(), "error": error}

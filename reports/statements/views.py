@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
+
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +29,8 @@ from reports.statements.access import (
 from reports.statements.document import build_document
 from reports.statements.forms import LogoForm, SectionsForm, SigningKeyForm, VerifyForm, section_field_name
 from reports.statements.rendering import file_for
+
+logger = logging.getLogger(__name__)
 
 
 def _figure_link(code: str, number: int):
@@ -255,8 +261,24 @@ def statement_pdf(request, code: str, number: int):
     access = get_statement_access(request.user, code)
     version = get_version_for(access, number)
     render_row = get_object_or_404(StatementRender, version=version, status=StatementRender.Status.DONE)
+    data = file_for(render_row).read_bytes()
+    if hashlib.sha256(data).hexdigest() != render_row.sha256:
+        # The file on disk is not the one the worker signed and recorded: never hand it out.
+        logger.error(
+            "statement PDF %s of %s v%s does not match its recorded SHA-256",
+            render_row.pk,
+            access.mission.code,
+            version.number,
+        )
+        return HttpResponse(
+            _(
+                "The stored PDF does not match the one that was signed, so it is not given out. Tell the secretariat."
+            ),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
     return FileResponse(
-        file_for(render_row).open("rb"),
+        io.BytesIO(data),
         as_attachment=True,
         filename=f"{access.mission.code}-statement-v{version.number}.pdf",
         content_type="application/pdf",

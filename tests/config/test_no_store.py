@@ -76,3 +76,15 @@ def test_static_files_the_verification_form_and_the_service_worker_stay_cacheabl
     static = Client().get("/static/css/observa.css")
     assert static.status_code == 200
     assert "no-store" not in cache_control(static)
+
+
+@pytest.mark.django_db
+def test_the_persons_own_account_pages_are_not_stored(client, observer):
+    """Sessions, second factor (recovery codes) and password pages carry no-store like the mission's."""
+    from django.urls import reverse
+
+    client.force_login(observer.user)
+    for name in ("usersessions_list", "mfa_index", "account_change_password"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        assert "no-store" in response["Cache-Control"], name

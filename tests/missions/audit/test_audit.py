@@ -163,3 +163,40 @@ def test_filing_correcting_reviewing_and_incidents_are_recorded(client, mission,
     assert reviewed.changes["review_status"] == ["pending", "reviewed"]
     assert reported.changes["category"] == [None, "violence"] and reported.target_id == incident["uuid"]
     assert audit_verify()[1] == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_truncating_the_audit_trail_is_refused(db):
+    """Reproduced: TRUNCATE emptied the trail and verify_audit then said "intact: 0 entries"."""
+    from django.db import DatabaseError, transaction
+
+    from missions.audit_trail import audit_record
+    from missions.models import AuditEntry
+
+    audit_record(action="mission.create", changes={})
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL observa.audit_truncate = ''")  # a session of the app, not the test runner
+        cursor.execute("TRUNCATE missions_auditentry")
+    assert AuditEntry.objects.count() == 1
+
+
+def test_repeated_refusals_fold_into_one_entry_and_a_budget(client, mission, outsider):
+    """Reproduced: 300 requests to /m/<random>/ by a logged-in user appended 300 entries under the chain lock."""
+    from django.urls import reverse
+
+    from missions.access import REFUSALS_PER_HOUR
+    from missions.models import AuditEntry
+    from tests.conftest import client_for
+
+    client_for(client, outsider)
+    for _ in range(5):
+        assert client.get(reverse("missions:detail", args=[mission.code])).status_code == 404
+    refused = AuditEntry.objects.filter(action="access.refused", actor=outsider.user)
+    assert refused.count() == 1
+    for n in range(REFUSALS_PER_HOUR + 20):
+        client.get(f"/m/random-{n}/")
+    assert refused.count() == REFUSALS_PER_HOUR

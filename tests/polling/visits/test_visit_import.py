@@ -395,3 +395,21 @@ def test_the_command_reads_times_in_the_missions_zone_unless_told(
     call_command("import_visits", mission.code, "opening", str(path), *maps, *option)
     arrived = Visit.objects.get().arrived_at.astimezone(datetime.UTC)
     assert (arrived.hour, arrived.minute) == (utc_hour, 55)
+
+
+def test_a_station_code_rewrite_cannot_hang_a_worker():
+    """Reproduced: (a+)+$ compiled as typed held a web worker on a long code until gunicorn killed it.
+    The patterns run on RE2, whose matching time grows with the code's length only."""
+    import re2
+
+    from polling.visits.importing import ImportMapping, parse_rewrites
+
+    rules = parse_rewrites(["(a+)+$ => x"])
+    assert isinstance(rules[0][0], re2._Regexp)
+    mapping = ImportMapping(station="code", station_rewrites=rules)
+    code = "a" * 28 + "b"  # Python's re takes 2**28 steps to fail this; RE2 a few dozen
+    assert mapping.rewrite_station(code) == code
+    with pytest.raises(ValueError, match="not a valid pattern"):
+        parse_rewrites(["(?=look)ahead => x"])  # RE2 has no backtracking constructs: said, not crashed
+    with pytest.raises(ValueError, match="at most 200 characters"):
+        parse_rewrites(["a" * 201 + " => x"])

@@ -102,3 +102,16 @@ def test_the_approval_time_reads_the_same_on_the_verification_and_statement_page
         .content.decode()
     )
     assert expected in public and expected in checked and expected in own
+
+
+def test_a_stored_pdf_that_no_longer_matches_its_record_is_not_given_out(client, signed_pdf, head_of_mission):
+    from tests.conftest import client_for
+
+    render, pdf = signed_pdf
+    mission = render.version.statement.mission
+    url = reverse("reports:statement_pdf", args=[mission.code, render.version.number])
+    client_for(client, head_of_mission)
+    assert client.get(url).status_code == 200
+    rendering.file_for(render).write_bytes(pdf.replace(b"%%EOF", b"%%EOF\n% changed", 1))
+    response = client.get(url)
+    assert response.status_code == 409 and "does not match" in response.content.decode()
