@@ -56,7 +56,7 @@ def test_head_of_mission_sets_up_the_app_then_logs_in_with_a_code(page, viewport
     assert page.url.endswith("/accounts/2fa/totp/activate/")
     assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
     assert page.evaluate("document.querySelector('img[src^=\"data:image/svg\"]').naturalWidth") > 0
-    page.click("summary")
+    page.click("main summary")
     secret = page.inner_text("#authenticator_secret").strip()
     screenshot(page, f"accounts-totp-setup-{width}")
 
