@@ -7,6 +7,7 @@ the dashboard (from its pre-aggregated counts) and the CSV export must all show 
 """
 
 import csv
+import datetime
 import io
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
@@ -126,6 +127,10 @@ def albania(db, raw):
         area_levels=["Qark", "Municipality", "Administrative unit"],
         statement_level=1,
         country="Albania",
+        election_date=datetime.date(2017, 6, 25),
+        observation_start=datetime.date(2017, 6, 1),
+        observation_end=datetime.date(2017, 6, 30),
+        time_zone="Europe/Tirane",
     )
     with open(STATIONS, "rb") as f:
         table = importer.open_table(f, STATIONS.name)
