@@ -84,6 +84,20 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
 
 
 @pytest.fixture
+def mission(db):
+    """The filing page proposes the real clock's now as the arrival, and the services file the demo's
+    February 2024 times: a visit must lie within the observation period, so this one runs from then
+    until tomorrow."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.helpers.factories import make_mission
+
+    return make_mission("ots-az-2024", observation_end=timezone.localdate() + datetime.timedelta(days=1))
+
+
+@pytest.fixture
 def observer_day(mission, team, observer):
     """The observer's team plans two stations; the opening checklist asks A5 only when A1 is "no"."""
     from tests.helpers.factories import make_station
