@@ -146,6 +146,18 @@ def sha256(snapshot: dict) -> str:
     return hashlib.sha256(canonical_json(snapshot)).hexdigest()
 
 
+def review_digest(version, snapshot: dict) -> str:
+    """What the head of mission reads before approving, as a SHA-256: the version, its sections' text and
+    the value of every figure. The approve form carries it; approval is refused if it changed meanwhile
+    (the text returned to draft and edited, or new visits moving a figure)."""
+    shown = {
+        "version": [version.pk, version.number],
+        "sections": [[section["key"], section["text"]] for section in version.sections],
+        "figures": {name: figure["value"] for name, figure in sorted(snapshot["figures"].items())},
+    }
+    return hashlib.sha256(canonical_json(shown)).hexdigest()
+
+
 def changed_figures(frozen: dict, fresh: dict) -> list[dict]:
     """The figures of `frozen` whose value, or the visits behind them, differ in `fresh`."""
     changes = []

@@ -276,13 +276,18 @@ def recently_reauthenticated(request) -> bool:
 
 
 @transaction.atomic
-def statement_approve(*, version: StatementVersion, user, request, verify_url: str) -> StatementRender:
+def statement_approve(
+    *, version: StatementVersion, user, request, verify_url: str, reviewed: str | None = None
+) -> StatementRender:
     """Approve and freeze: text, data snapshot (with its SHA-256), then the signed PDF by a worker.
 
     1. Only an active head of mission of this mission, who re-entered their
        password within the last few minutes (checked here, not only in the view).
     2. The row is locked, so two clicks cannot approve twice.
-    3. The snapshot is taken inside the transaction and stored with its hash.
+    3. The snapshot is taken inside the transaction and stored with its hash. `reviewed`, the
+       review_digest of the page the head of mission approved from (the view always passes it; None
+       only from code that showed no page), must still match the text and figures now, or nothing is
+       approved.
     4. The render row is created now; the worker is told only after commit.
     """
     from reports.statements import signing
@@ -295,6 +300,12 @@ def statement_approve(*, version: StatementVersion, user, request, verify_url: s
     if version.status != StatementVersion.Status.SUBMITTED:
         raise StatementError(_("Only a statement submitted for approval can be approved."))
     snapshot = figures.collect(mission)
+    if reviewed is not None and reviewed != figures.review_digest(version, snapshot):
+        raise StatementError(
+            _(
+                "The statement changed since you opened it (its text or its figures): read it again, then approve."
+            )
+        )
     missing = unresolved(version, snapshot)
     if missing:
         raise StatementError(

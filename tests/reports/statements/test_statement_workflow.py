@@ -1,5 +1,7 @@
 """Approval: who may, re-authentication (in the view and in the service), freezing, new versions."""
 
+import re
+
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
@@ -30,11 +32,20 @@ def _reauthenticate(client):
     assert response.status_code == 302, response.content[:500]
 
 
+def _reviewed(client, mission) -> str:
+    """The review digest the statement page puts in its approve form, as the browser would send it."""
+    page = client.get(reverse("reports:statement", args=[mission.code])).content.decode()
+    return re.search(r'name="reviewed" value="([0-9a-f]{64})"', page).group(1)
+
+
 def _approve_through_the_view(client, mission, head_of_mission, django_capture_on_commit_callbacks):
     client = client_for(client, head_of_mission)
     _reauthenticate(client)
+    reviewed = _reviewed(client, mission)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(reverse("reports:statement_approve", args=[mission.code]))
+        response = client.post(
+            reverse("reports:statement_approve", args=[mission.code]), {"reviewed": reviewed}
+        )
     return response, callbacks
 
 
@@ -82,7 +93,8 @@ def test_approval_without_recent_reauthentication_goes_to_the_password_page(
 
 def test_reauthentication_resumes_the_approval(client, mission, submitted, head_of_mission):
     client = client_for(client, head_of_mission)
-    response = client.post(reverse("reports:statement_approve", args=[mission.code]))
+    reviewed = _reviewed(client, mission)
+    response = client.post(reverse("reports:statement_approve", args=[mission.code]), {"reviewed": reviewed})
     response = client.post(response["Location"], {"password": PASSWORD})
     submitted.refresh_from_db()
     assert submitted.status == StatementVersion.Status.APPROVED
@@ -232,3 +244,41 @@ def test_return_to_draft_and_edit_again(submitted, secretariat, mission):
 def test_observer_may_not_start_or_edit(observer, mission, data):
     with pytest.raises(services.StatementError):
         services.statement_start(mission=mission, user=observer.user)
+
+
+def test_the_head_of_mission_signs_only_the_text_and_figures_they_read(
+    client, mission, data, submitted, secretariat, head_of_mission, django_capture_on_commit_callbacks
+):
+    """Reproduced: between the page load and the approval the text was returned to draft, changed and
+    resubmitted, and the signed PDF carried the new text. The approve form names what was read."""
+    head = client_for(client, head_of_mission)
+    _reauthenticate(head)
+    reviewed = _reviewed(head, mission)
+    services.statement_return_to_draft(version=submitted, user=secretariat.user, reason="one more line")
+    submitted.refresh_from_db()
+    services.statement_edit(
+        version=submitted,
+        user=secretariat.user,
+        texts={"conclusion": "A sentence the head of mission never saw."},
+        known_figures=figures.collect(mission)["figures"],
+    )
+    services.statement_submit(version=submitted, user=secretariat.user)
+    response = head.post(
+        reverse("reports:statement_approve", args=[mission.code]), {"reviewed": reviewed}, follow=True
+    )
+    assert "changed since you opened it" in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == StatementVersion.Status.SUBMITTED and submitted.approved_at is None
+
+    # A new visit moves a figure: the same holds for the figures shown.
+    reviewed = _reviewed(head, mission)
+    make_visit(data["version"], make_station(mission, "NEW-1", area="Baku"), data["observers"][0])
+    head.post(reverse("reports:statement_approve", args=[mission.code]), {"reviewed": reviewed})
+    submitted.refresh_from_db()
+    assert submitted.status == StatementVersion.Status.SUBMITTED
+
+    # Read again, then approved.
+    _approve_through_the_view(client, mission, head_of_mission, django_capture_on_commit_callbacks)
+    submitted.refresh_from_db()
+    assert submitted.status == StatementVersion.Status.APPROVED
+    assert "A sentence the head of mission never saw." in [s["text"] for s in submitted.sections][-1]
