@@ -112,6 +112,11 @@ INTERNALS = (
         ("request", "user"),
     ),
     Internal(
+        "allauth.account.internal.flows.login:record_authentication",
+        "missions/accounts/security.py (setting up an authenticator counts as passing it in that session)",
+        ("request", "user", "method", "extra_data"),
+    ),
+    Internal(
         "allauth.account.internal.flows.reauthentication:did_recently_reauthenticate",
         "reports/statements/services.py (approval needs a fresh password)",
         ("request",),

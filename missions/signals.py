@@ -8,6 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from missions.accounts.security import second_factor_changed
 from missions.audit_trail import audit_record
 
 
@@ -46,11 +47,13 @@ def _audit_authenticator(action: str, request, user, authenticator, **changes) -
 @receiver(mfa_signals.authenticator_added, dispatch_uid="audit_mfa_added")
 def _mfa_added(sender, request, user, authenticator, **kwargs):
     _audit_authenticator("auth.mfa_added", request, user, authenticator)
+    second_factor_changed(request=request, user=user, added=authenticator)
 
 
 @receiver(mfa_signals.authenticator_removed, dispatch_uid="audit_mfa_removed")
 def _mfa_removed(sender, request, user, authenticator, **kwargs):
     _audit_authenticator("auth.mfa_removed", request, user, authenticator)
+    second_factor_changed(request=request, user=user)
 
 
 @receiver(mfa_signals.authenticator_reset, dispatch_uid="audit_mfa_reset")

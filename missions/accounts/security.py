@@ -9,6 +9,7 @@ them to set one up (a security key does too). Other members may add one from the
 import time
 from collections.abc import Callable
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.forms import ActivateTOTPForm
@@ -131,6 +132,19 @@ class ActivateTOTPOnceForm(ActivateTOTPForm):
         if not TOTP(pending).validate_code(code):
             raise adapter.validation_error("incorrect_code")
         return code
+
+
+def second_factor_changed(*, request, user, added=None) -> int:
+    """An authenticator was added or removed: every other session of the user ends.
+
+    Reproduced: a session opened with the password alone kept its rights, and showed the recovery
+    codes, after the user set up an authenticator in another session; one opened with an authenticator
+    would likewise outlive its removal. The session that made the change stays, and setting one up
+    (which took a valid code) counts as passing it there. Returns how many sessions ended."""
+    own = request is not None and getattr(request, "user", None) is not None and request.user.pk == user.pk
+    if own and added is not None and added.type in SECOND_FACTORS:
+        record_authentication(request, user, "mfa", id=added.pk, type=added.type, reauthenticated=True)
+    return user_sessions_end(user=user, keep_session_key=request.session.session_key if own else None)
 
 
 def user_sessions_end(*, user, keep_session_key: str | None = None) -> int:

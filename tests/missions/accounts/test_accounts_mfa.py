@@ -13,6 +13,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from django.db import connection
+from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -337,3 +338,34 @@ def test_within_the_check_window_the_middleware_does_not_resolve_the_url(client,
     _end_check_window(client)
     assert client.get(url).status_code == 200
     assert resolved == [url]
+
+
+def test_setting_up_an_authenticator_ends_the_users_other_sessions(client, mission, hom):
+    """Reproduced: a session opened with the password alone kept the head of mission's rights, and showed
+    all ten recovery codes without re-authenticating, after the same person set up the app in another
+    session. Adding (or removing) an authenticator now ends the user's other sessions."""
+    earlier = Client()
+    _login(earlier, hom.user.email)  # session S1: the password only, before any authenticator
+    _login(client, hom.user.email)  # session S2 sets up the app, and keeps going
+    with TestCase.captureOnCommitCallbacks(execute=True):  # allauth reports the new app on commit
+        _activate_totp(client)
+    assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+    assert client.get(reverse("missions:detail", args=[mission.code])).status_code == 200
+
+    for url in (reverse("missions:detail", args=[mission.code]), reverse("mfa_view_recovery_codes")):
+        response = earlier.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("account_login")), url
+
+
+def test_removing_an_authenticator_ends_the_users_other_sessions(client, mission, db):
+    observer = make_member(mission, Role.OBSERVER, user=make_user(_fresh_email()))
+    _login(client, observer.user.email)
+    _activate_totp(client)  # (its commit callbacks not run: no other session to end yet)
+    other = Client()
+    other.force_login(observer.user)
+    assert other.get(reverse("missions:detail", args=[mission.code])).status_code == 200
+    totp = Authenticator.objects.get(user=observer.user, type=Authenticator.Type.TOTP)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("mfa_deactivate_totp"), {})
+    assert not Authenticator.objects.filter(pk=totp.pk).exists()
+    assert other.get(reverse("missions:detail", args=[mission.code])).status_code == 302
