@@ -73,7 +73,9 @@ seen["figure"] = text(c.get(links[0])) if links else ""
 seen["save"] = c.post(f"/m/{code}/statement/save/", fields).status_code
 seen["submit"] = c.post(f"/m/{code}/statement/do/submit/").status_code
 seen["reauthenticate"] = c.post("/accounts/reauthenticate/", {"password": password}).status_code
-seen["approve"] = c.post(f"/m/{code}/statement/approve/").status_code
+# The approve form names what the head of mission read (the review digest of the page).
+reviewed = re.search(r'name="reviewed" value="([0-9a-f]{64})"', c.get(f"/m/{code}/statement/").content.decode()).group(1)
+seen["approve"] = c.post(f"/m/{code}/statement/approve/", {"reviewed": reviewed}).status_code
 seen["render"] = list(StatementRender.objects.values_list("status", flat=True))
 
 checklist = Checklist.objects.filter(mission__code=code).order_by("pk").first().code
