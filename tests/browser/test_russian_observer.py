@@ -4,7 +4,6 @@ filed online and offline, no English string of ours on the way (the checklist's 
 
 import re
 
-import polib
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
@@ -13,18 +12,16 @@ from missions import services
 from missions.models import Role, User
 from polling.models import Visit
 from tests.browser.conftest import screenshot
+from tests.helpers.catalogs import PLACEHOLDER, catalog
 from tests.helpers.filing_browser import file_visit, open_filing_page
-from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.browser
-
-PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\w*\}|\[\[[^\]]*\]\]")
 
 
 def english_fragments() -> list[str]:
     """Pieces of our English msgids long enough to be recognised on a page (their Russian differs)."""
     fragments = set()
-    for entry in polib.pofile(str(REPO / "locale" / "ru" / "LC_MESSAGES" / "django.po")):
+    for entry in catalog("ru"):
         translated = entry.msgstr or " ".join(entry.msgstr_plural.values())
         for source in filter(None, (entry.msgid, entry.msgid_plural)):
             if source in translated:

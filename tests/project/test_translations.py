@@ -23,16 +23,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from tests.helpers.catalogs import PLACEHOLDER, catalog
 from tests.helpers.paths import REPO
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
-PLACEHOLDER = re.compile(r"%\([a-zA-Z_0-9]+\)[sdifr]|%[sdif]|\{[a-zA-Z_0-9]*\}|\[\[[a-z_|]+\]\]")
 TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*")
 SOURCES = ("config", "missions", "polling", "reports", "demo", "templates", "manage.py")
-
-
-def catalog(language: str) -> polib.POFile:
-    return polib.pofile(str(REPO / "locale" / language / "LC_MESSAGES" / "django.po"))
 
 
 def catalog_problems(po: polib.POFile) -> list[str]:
